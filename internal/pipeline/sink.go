@@ -1,0 +1,19 @@
+// Package pipeline joins the stages after metering. Stages talk through
+// SessionSink so that a durable stream can later sit between sensors and
+// the rest of the pipeline without changing either side.
+package pipeline
+
+import (
+	"context"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+// SessionSink receives batches of sessions. The slice and its elements
+// belong to the caller once WriteSessions returns; a sink that keeps them
+// must copy. An error means the batch was not accepted.
+type SessionSink interface {
+	WriteSessions(ctx context.Context, batch []schema.Session) error
+	// Close flushes whatever the sink buffers.
+	Close() error
+}

@@ -1,0 +1,77 @@
+// Package schema holds Osprey's versioned contracts. A Session is one
+// bidirectional conversation as seen by a sensor or collector; its JSON form
+// is documented in docs/schema.md and changes only with SessionVersion.
+package schema
+
+import (
+	"net/netip"
+	"time"
+)
+
+// SessionVersion is the version of the Session contract written in every
+// JSON record ("v"). Bump it on any change that is not purely additive.
+const SessionVersion = 1
+
+// Session is the contract every source (packet sensor, flow logs, NetFlow)
+// produces. Orig is the endpoint that started the conversation, Resp the
+// one that answered, as Zeek orients its conn.log.
+type Session struct {
+	Version int    `json:"v"`
+	UID     string `json:"uid"` // stable across the interim records of one flow
+	Seq     uint32 `json:"seq"` // 0,1,2… per record of the same UID; (uid, seq) is the record id
+	Final   bool   `json:"final"`
+	// EndReason says why this record was written: idle, active (interim),
+	// fin, rst, eof, evicted (memory cap) or shutdown.
+	EndReason string `json:"end_reason"`
+
+	Tenant string `json:"tenant,omitempty"`
+	Sensor string `json:"sensor,omitempty"`
+	Source string `json:"source"` // pcap, vxlan, geneve, afpacket, …
+
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+
+	Orig      Endpoint `json:"orig"`
+	Resp      Endpoint `json:"resp"`
+	Proto     uint8    `json:"ip_proto"`
+	Transport string   `json:"transport"` // tcp, udp, icmp, unknown_transport (Zeek's proto)
+	// Direction relative to the monitored networks: inbound, outbound,
+	// internal, external, or empty when no local networks are configured.
+	Direction string `json:"direction,omitempty"`
+
+	ConnState string `json:"conn_state"`
+	History   string `json:"history"`
+
+	OrigPkts    uint64 `json:"orig_pkts"`
+	RespPkts    uint64 `json:"resp_pkts"`
+	OrigBytes   uint64 `json:"orig_bytes"` // transport payload, as Zeek counts it
+	RespBytes   uint64 `json:"resp_bytes"`
+	OrigIPBytes uint64 `json:"orig_ip_bytes"` // IP total lengths
+	RespIPBytes uint64 `json:"resp_ip_bytes"`
+	MissedBytes uint64 `json:"missed_bytes"`
+
+	// App is the application protocol ("dns", "http", "vxlan", …); empty when unknown.
+	App string `json:"app,omitempty"`
+
+	VLANs         []uint16 `json:"vlans,omitempty"` // outer first
+	Mirror        *Mirror  `json:"mirror,omitempty"`
+	TunnelParents []string `json:"tunnel_parents,omitempty"` // UIDs of the outer tunnel sessions
+	CommunityID   string   `json:"community_id,omitempty"`
+}
+
+// Endpoint is one end of a session. Enrichment (asset, tags, geo, intel)
+// is added here by later stages.
+type Endpoint struct {
+	IP   netip.Addr `json:"ip"`
+	Port uint16     `json:"port"` // ICMP: type for orig, code for resp, as Zeek does
+	MAC  string     `json:"mac,omitempty"`
+}
+
+// Mirror is the encapsulation that delivered the packets: for AWS Traffic
+// Mirroring the outer source is the mirrored ENI's primary address and the
+// VNI is the mirror session's VXLAN id.
+type Mirror struct {
+	Kind   string     `json:"kind"` // vxlan, geneve, erspan2, erspan3, gre
+	Source netip.Addr `json:"source"`
+	VNI    uint32     `json:"vni"`
+}
