@@ -1,0 +1,151 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config is the whole osprey configuration file. Each section maps onto
+// one component's own configuration in cmd/osprey.
+type Config struct {
+	Sensor  Sensor  `yaml:"sensor"`
+	Decode  Decode  `yaml:"decode"`
+	Meter   Meter   `yaml:"meter"`
+	Capture Capture `yaml:"capture"`
+	Health  Health  `yaml:"health"`
+	Log     Log     `yaml:"log"`
+}
+
+// Sensor names this sensor and its tenant in every record it writes.
+type Sensor struct {
+	Name   string `yaml:"name"`
+	Tenant string `yaml:"tenant"`
+}
+
+// Decode selects the UDP ports recognised as tunnels inside captures.
+type Decode struct {
+	VXLANPorts  []uint16 `yaml:"vxlan_ports"`
+	GENEVEPorts []uint16 `yaml:"geneve_ports"`
+}
+
+// Meter holds the flow table's timeouts and memory cap.
+type Meter struct {
+	IdleTCP        time.Duration  `yaml:"idle_tcp"`
+	IdleUDP        time.Duration  `yaml:"idle_udp"`
+	IdleICMP       time.Duration  `yaml:"idle_icmp"`
+	IdleOther      time.Duration  `yaml:"idle_other"`
+	Active         time.Duration  `yaml:"active"`
+	MaxFlows       int            `yaml:"max_flows"`
+	TunnelSessions bool           `yaml:"tunnel_sessions"`
+	LocalNets      []netip.Prefix `yaml:"local_nets"`
+	Shards         int            `yaml:"shards"`
+}
+
+// Capture configures the live sources of `osprey sensor`.
+type Capture struct {
+	UDP       UDP       `yaml:"udp"`
+	Interface Interface `yaml:"interface"`
+}
+
+// UDP is the mirrored-traffic listener (VXLAN 4789, GENEVE 6081).
+type UDP struct {
+	VXLAN         []string `yaml:"vxlan"`  // listen addresses, e.g. "0.0.0.0:4789"
+	GENEVE        []string `yaml:"geneve"` // e.g. "0.0.0.0:6081"
+	Sockets       int      `yaml:"sockets"`
+	ReceiveBuffer Bytes    `yaml:"receive_buffer"`
+}
+
+// Interface is live capture through AF_PACKET; off unless Name is set.
+type Interface struct {
+	Name        string `yaml:"name"`
+	Promiscuous bool   `yaml:"promiscuous"`
+	Snaplen     int    `yaml:"snaplen"`
+}
+
+// Health is the HTTP endpoint load balancers probe (/healthz) and
+// Prometheus scrapes (/metrics).
+type Health struct {
+	Listen string `yaml:"listen"`
+}
+
+// Log selects the slog handler.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// DefaultConfig is what osprey runs with when no file is given.
+func DefaultConfig() Config {
+	return Config{
+		Sensor: Sensor{Name: "osprey", Tenant: "default"},
+		Decode: Decode{VXLANPorts: []uint16{4789}, GENEVEPorts: []uint16{6081}},
+		Meter: Meter{
+			IdleTCP: 5 * time.Minute, IdleUDP: time.Minute, IdleICMP: time.Minute, IdleOther: time.Minute,
+			Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true,
+		},
+		Capture: Capture{
+			UDP:       UDP{VXLAN: []string{"0.0.0.0:4789"}, GENEVE: []string{"0.0.0.0:6081"}, ReceiveBuffer: 32 << 20},
+			Interface: Interface{Promiscuous: true, Snaplen: 65535},
+		},
+		Health: Health{Listen: "127.0.0.1:9780"},
+		Log:    Log{Level: "info", Format: "text"},
+	}
+}
+
+// Validate checks cross-field rules; errors name the key path.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	for key, d := range map[string]time.Duration{
+		"meter.idle_tcp": c.Meter.IdleTCP, "meter.idle_udp": c.Meter.IdleUDP,
+		"meter.idle_icmp": c.Meter.IdleICMP, "meter.idle_other": c.Meter.IdleOther,
+	} {
+		if d <= 0 {
+			bad(key, "must be a positive duration, got %v", d)
+		}
+	}
+	if c.Meter.Active < 0 {
+		bad("meter.active", "must be ≥ 0 (0 disables interim records), got %v", c.Meter.Active)
+	}
+	if c.Meter.MaxFlows < 1024 {
+		bad("meter.max_flows", "must be at least 1024, got %d", c.Meter.MaxFlows)
+	}
+	if c.Meter.Shards < 0 {
+		bad("meter.shards", "must be ≥ 0 (0 = one per core), got %d", c.Meter.Shards)
+	}
+	for i, p := range c.Decode.VXLANPorts {
+		if p == 0 {
+			bad(fmt.Sprintf("decode.vxlan_ports[%d]", i), "port 0 is not a port")
+		}
+	}
+	for i, p := range c.Decode.GENEVEPorts {
+		if p == 0 {
+			bad(fmt.Sprintf("decode.geneve_ports[%d]", i), "port 0 is not a port")
+		}
+	}
+	if c.Capture.UDP.Sockets < 0 {
+		bad("capture.udp.sockets", "must be ≥ 0 (0 = one per core), got %d", c.Capture.UDP.Sockets)
+	}
+	if s := c.Capture.Interface.Snaplen; s < 64 || s > 262144 {
+		bad("capture.interface.snaplen", "must be within 64..262144, got %d", s)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	if c.Sensor.Tenant == "" {
+		bad("sensor.tenant", "must not be empty")
+	}
+	return errors.Join(errs...)
+}

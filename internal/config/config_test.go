@@ -1,0 +1,89 @@
+package config
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "osprey.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	p := write(t, `
+sensor: {name: s1, tenant: acme}
+meter:
+  idle_tcp: 2m
+  local_nets: [10.0.0.0/8, "fd00::/8"]
+capture:
+  udp:
+    receive_buffer: 8MiB
+`)
+	got, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Sensor = Sensor{Name: "s1", Tenant: "acme"}
+	want.Meter.IdleTCP = 2 * time.Minute
+	want.Meter.LocalNets = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	want.Capture.UDP.ReceiveBuffer = 8 << 20
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadEmptyIsDefault(t *testing.T) {
+	got, err := Load(write(t, "# nothing\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Meter.MaxFlows != DefaultConfig().Meter.MaxFlows {
+		t.Errorf("empty file did not yield defaults: %+v", got.Meter)
+	}
+}
+
+func TestLoadErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"unknown key", "meter:\n  idle_tpc: 1m\n", "osprey.yaml:2: meter.idle_tpc: unknown key"},
+		{"bad duration", "meter:\n  idle_tcp: soon\n", "osprey.yaml:2: meter.idle_tcp:"},
+		{"bad prefix", "meter:\n  local_nets: [10.0.0.0/33]\n", "osprey.yaml:2: meter.local_nets:"},
+		{"bad size", "capture:\n  udp:\n    receive_buffer: lots\n", "osprey.yaml:3: capture.udp.receive_buffer: invalid size"},
+		{"not a mapping", "meter: 3\n", "osprey.yaml:1: meter: expected a mapping"},
+		{"validation", "meter:\n  idle_udp: 0s\n", "meter.idle_udp: must be a positive duration"},
+		{"bad port", "decode:\n  vxlan_ports: [0]\n", "decode.vxlan_ports[0]: port 0"},
+		{"bad level", "log: {level: loud}\n", "log.level: must be"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(write(t, tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]Bytes{"123": 123, "4KiB": 4096, "2MB": 2e6, "1GiB": 1 << 30, "7 B": 7} {
+		got, err := ParseBytes(in)
+		if err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := ParseBytes("-1"); err == nil {
+		t.Error("negative size accepted")
+	}
+}
