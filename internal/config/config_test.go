@@ -87,3 +87,17 @@ func TestParseBytes(t *testing.T) {
 		t.Error("negative size accepted")
 	}
 }
+
+// The documented example must stay loadable and equal to the defaults it
+// claims to list.
+func TestExampleFileIsTheDefaults(t *testing.T) {
+	got, err := Load("../../docs/osprey.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Meter.LocalNets = []netip.Prefix{}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("docs/osprey.example.yaml differs from DefaultConfig (-default +file):\n%s", diff)
+	}
+}

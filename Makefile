@@ -1,0 +1,74 @@
+# Osprey — the two commands of the README set-up are `make demo` and
+# `make test`; both install what they need when it is missing.
+
+GO        ?= go
+BIN       := bin/osprey
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+STATICCHECK_VERSION := v0.8.2
+# Packages with goroutines of their own run under the race detector.
+RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... ./cmd/...
+FUZZTIME  ?= 4s
+APT_GET   := DEBIAN_FRONTEND=noninteractive apt-get -y -q
+
+.PHONY: all build demo test vet staticcheck unit race fuzz-smoke fuzz bench deps-test deps-bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/osprey
+
+# demo: synthesise a mirrored (VXLAN) fleet capture and turn it into
+# sessions with the embedded defaults; no server to install.
+demo: build
+	@mkdir -p demo
+	$(BIN) synth --packets 300000 --flows 3000 --vxlan -o demo/fleet.pcap
+	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
+	$(BIN) read --output json demo/fleet.pcap > demo/sessions.jsonl
+	@echo; echo "== first sessions (demo/conn.log, Zeek conn.log format) =="
+	@grep -v '^#' demo/conn.log | head -8 | cut -f3-8,10-12,16-20
+	@echo; echo "== one session as JSON (demo/sessions.jsonl) =="
+	@head -1 demo/sessions.jsonl
+	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
+	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
+
+test: deps-test vet staticcheck unit race fuzz-smoke
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	@[ -x $(GOBIN)/staticcheck ] || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+# Every fuzz target runs briefly over its committed seed corpus and
+# fresh inputs; `make fuzz FUZZTIME=5m` runs them longer.
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+fuzz:
+	FUZZTIME=$(if $(filter 4s,$(FUZZTIME)),2m,$(FUZZTIME)) scripts/fuzz.sh
+
+bench: deps-bench build
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./internal/...
+	scripts/bench.sh
+
+# Debian packages the tests need: iproute2 for the network-namespace
+# VXLAN test.
+deps-test:
+	@command -v ip >/dev/null || { $(APT_GET) update && $(APT_GET) install iproute2; }
+
+# ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
+# measured against, in the same run.
+deps-bench:
+	@command -v ndpiReader >/dev/null || { $(APT_GET) update && $(APT_GET) install libndpi-bin; }
+
+clean:
+	rm -rf bin demo

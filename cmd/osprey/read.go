@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/sensor"
+)
+
+type readOpts struct {
+	output   string
+	out      string
+	stats    bool
+	progress bool
+}
+
+func newReadCmd(g *globals) *cobra.Command {
+	o := &readOpts{}
+	cmd := &cobra.Command{
+		Use:   "read [flags] FILE...",
+		Short: "Turn pcap/pcapng files (plain or gzip), directories or stdin (-) into sessions",
+		Long: `read decodes every packet of the given captures (tunnels such as VXLAN, GENEVE,
+GRE and ERSPAN included), meters them into bidirectional sessions and writes
+them out: --output json (one Session per line, docs/schema.md), zeek (a
+Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
+		Example: `  osprey read --output zeek capture.pcap > conn.log
+  tcpdump -w - -i eth0 | osprey read --output json -
+  osprey read --output none --stats captures/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRead(cmd, g, o, args) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "json", "json, zeek or none")
+	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
+	f.BoolVar(&o.stats, "stats", false, "print a summary (packets, bytes, sessions, decode errors by reason, packets/s) to stderr")
+	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
+	return cmd
+}
+
+func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error {
+	cfg, log, err := g.load()
+	if err != nil {
+		return err
+	}
+	w, err := openOut(o.out)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sink, err := newSink(o.output, w, cfg)
+	if err != nil {
+		return err
+	}
+	fileErrs := newErrorReporter(log, "capture file error")
+	src := capture.NewFileSource(paths, capture.FileOptions{
+		Stdin:   cmd.InOrStdin(),
+		OnError: func(err error) { fileErrs.report("file", err) },
+	})
+	decodeErrs := newErrorReporter(log, "decode error")
+	sc := sensorConfig(cfg, "pcap")
+	sc.OnDecodeError = decodeErrs.report
+	s, err := sensor.New(sc, src, sink, false)
+	if err != nil {
+		return err
+	}
+	stopBar := func() {}
+	if o.progress && term.IsTerminal(int(os.Stderr.Fd())) {
+		stopBar = showProgress(os.Stderr, paths, src)
+	}
+	start := time.Now()
+	runErr := s.Run(cmd.Context())
+	elapsed := time.Since(start)
+	stopBar()
+	closeErr := sink.Close()
+	if o.stats {
+		printReadStats(cmd.ErrOrStderr(), s.Stats(), src, elapsed, fileErrs.total())
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if closeErr != nil {
+		return fmt.Errorf("write sessions: %w", closeErr)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package meter
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"net"
+	"net/netip"
+	"regexp"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+// uid derives a flow's id from the sensor, the key and its first packet
+// time, so that reading the same capture twice gives the same ids.
+func (t *Table) uid(k *flowKey) uint64 {
+	h := k.hash(0) ^ uint64(t.now)*0x9e3779b97f4a7c15
+	for i := 0; i < len(t.cfg.Sensor); i++ {
+		h = mix(h, uint64(t.cfg.Sensor[i]))
+	}
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// UID formats a flow id as Zeek does: "C" and base62.
+func UID(id uint64) string {
+	var b [12]byte
+	i := len(b)
+	for id > 0 || i == len(b) {
+		i--
+		b[i] = base62[id%62]
+		id /= 62
+	}
+	i--
+	b[i] = 'C'
+	return string(b[i:])
+}
+
+// write hands the flow's record to the emitter.
+func (t *Table) write(f *flow, reason string, final bool) {
+	s := &t.sess
+	*s = schema.Session{
+		Version: schema.SessionVersion, UID: UID(f.uid), Seq: uint32(f.nextSeq), Final: final, EndReason: reason,
+		Tenant: t.cfg.Tenant, Sensor: t.cfg.Sensor, Source: t.cfg.Source,
+		Start: time.Unix(0, f.first).UTC(), End: time.Unix(0, f.last).UTC(),
+		Proto: f.key.proto, Transport: transport(f.key.proto),
+	}
+	f.nextSeq++
+	oa, op, ra, rp := f.key.a, f.key.pa, f.key.b, f.key.pb
+	if !f.origIsA {
+		oa, op, ra, rp = ra, rp, oa, op
+	}
+	s.Orig = schema.Endpoint{IP: unmap(oa), Port: op}
+	s.Resp = schema.Endpoint{IP: unmap(ra), Port: rp}
+	if f.macs[0] != ([6]byte{}) || f.macs[1] != ([6]byte{}) {
+		s.Orig.MAC = net.HardwareAddr(f.macs[0][:]).String()
+		s.Resp.MAC = net.HardwareAddr(f.macs[1][:]).String()
+	}
+	o, r := &f.orig, &f.resp
+	s.OrigPkts, s.RespPkts = o.pkts, r.pkts
+	s.OrigIPBytes, s.RespIPBytes = o.ipBytes, r.ipBytes
+	if f.key.proto == 6 {
+		s.OrigBytes, s.RespBytes = o.size(r), r.size(o)
+		s.MissedBytes = o.missedBytes() + r.missedBytes()
+	} else {
+		s.OrigBytes, s.RespBytes = o.payload, r.payload
+	}
+	s.History = string(f.history[:f.histLen])
+	s.ConnState = connState(f)
+	s.Direction = t.direction(s.Orig.IP, s.Resp.IP)
+	if f.vlans[0] != 0 {
+		s.VLANs = []uint16{f.vlans[0]}
+		if f.vlans[1] != 0 {
+			s.VLANs = append(s.VLANs, f.vlans[1])
+		}
+	}
+	if f.key.mirror != 0 {
+		pair := t.mirrors[f.key.mirror]
+		src := pair.hi
+		if f.mirrorSrcLo {
+			src = pair.lo
+		}
+		s.Mirror = &schema.Mirror{Kind: decode.TunnelKind(f.tunnel).String(), Source: src, VNI: f.key.vni}
+	}
+	for _, p := range f.parents {
+		if p != 0 {
+			s.TunnelParents = append(s.TunnelParents, UID(p))
+		}
+	}
+	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
+		s.App = tunnelApp(rp)
+	}
+	s.CommunityID = communityID(s)
+	t.stats.Sessions++
+	if !final {
+		t.stats.Interim++
+	}
+	t.emit(s)
+}
+
+func (t *Table) isTunnelPort(_, rp uint16) bool { return rp == 4789 || rp == 6081 }
+
+func tunnelApp(port uint16) string {
+	if port == 6081 {
+		return "geneve"
+	}
+	return "vxlan"
+}
+
+func unmap(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }
+
+func transport(proto uint8) string {
+	switch proto {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1, 58:
+		return "icmp"
+	}
+	return "unknown_transport"
+}
+
+func (t *Table) direction(orig, resp netip.Addr) string {
+	if len(t.localNets) == 0 {
+		return ""
+	}
+	lo, lr := false, false
+	for _, p := range t.localNets {
+		lo = lo || p.Contains(orig)
+		lr = lr || p.Contains(resp)
+	}
+	switch {
+	case lo && lr:
+		return "internal"
+	case lo:
+		return "outbound"
+	case lr:
+		return "inbound"
+	}
+	return "external"
+}
+
+// rstos0 is the history pattern Zeek's conn_state uses for RSTOS0.
+var rstos0 = regexp.MustCompile(`^\^?S[^HAFGIQ]*R.*$`)
+
+// connState is Zeek's conn_state() from base/protocols/conn/main.zeek.
+func connState(f *flow) string {
+	switch f.key.proto {
+	case 6:
+		os, rs := f.orig.state, f.resp.state
+		oInactive := os == tcpInactive || os == tcpPartial
+		rInactive := rs == tcpInactive || rs == tcpPartial
+		switch {
+		case rs == tcpReset:
+			if os == tcpSynSent || os == tcpSynAckSent ||
+				(os == tcpReset && f.orig.size(&f.resp) == 0 && f.resp.size(&f.orig) == 0) {
+				return "REJ"
+			}
+			if oInactive {
+				return "RSTRH"
+			}
+			return "RSTR"
+		case os == tcpReset:
+			if rInactive {
+				if rstos0.MatchString(string(f.history[:f.histLen])) {
+					return "RSTOS0"
+				}
+				return "OTH"
+			}
+			return "RSTO"
+		case rs == tcpClosed && os == tcpClosed:
+			return "SF"
+		case os == tcpClosed:
+			if rInactive {
+				return "SH"
+			}
+			return "S2"
+		case rs == tcpClosed:
+			if oInactive {
+				return "SHR"
+			}
+			return "S3"
+		case os == tcpSynSent && rs == tcpInactive:
+			return "S0"
+		case os == tcpEstablished && rs == tcpEstablished:
+			return "S1"
+		}
+		return "OTH"
+	case 17:
+		oa, ra := f.orig.pkts > 0, f.resp.pkts > 0
+		switch {
+		case oa && ra:
+			return "SF"
+		case oa:
+			return "S0"
+		case ra:
+			return "SHR"
+		}
+	}
+	return "OTH"
+}
+
+// communityID is Community ID v1 with seed 0
+// (https://github.com/corelight/community-id-spec).
+func communityID(s *schema.Session) string {
+	sa, da, sp, dp := s.Orig.IP, s.Resp.IP, s.Orig.Port, s.Resp.Port
+	switch s.Proto {
+	case 6, 17, 132, 1, 58:
+	default:
+		sp, dp = 0, 0
+	}
+	oneWay := false
+	if s.Proto == 1 || s.Proto == 58 {
+		var cp uint8
+		cp, oneWay = icmpCounterpart(s.Proto == 58, uint8(sp), uint8(dp))
+		if oneWay {
+			cp = uint8(dp) // one-way: the port is the code
+		}
+		dp = uint16(cp)
+	}
+	if !oneWay {
+		if c := sa.Compare(da); c > 0 || (c == 0 && sp > dp) {
+			sa, da, sp, dp = da, sa, dp, sp
+		}
+	}
+	var buf [2 + 16 + 16 + 4 + 4]byte
+	n := 2 // seed 0
+	n += copy(buf[n:], sa.AsSlice())
+	n += copy(buf[n:], da.AsSlice())
+	buf[n] = s.Proto
+	n += 2
+	binary.BigEndian.PutUint16(buf[n:], sp)
+	binary.BigEndian.PutUint16(buf[n+2:], dp)
+	n += 4
+	sum := sha1.Sum(buf[:n])
+	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+}

@@ -1,0 +1,222 @@
+// Package sensor wires a packet source to the decoder and the session
+// meter and hands finished sessions to a pipeline.SessionSink. A source
+// with one stream (a file) is decoded and metered on one goroutine with no
+// locks; a source with several streams (UDP sockets) shards packets over
+// meter tables by a symmetric flow hash so both directions of a flow meet
+// in the same table whichever socket received them.
+package sensor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/meter"
+	"github.com/osprey-ndr/osprey/internal/pipeline"
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+// Config configures a Sensor.
+type Config struct {
+	Decode decode.Config
+	Meter  meter.Config
+	// Shards is the number of meter tables for multi-stream sources
+	// (0 = GOMAXPROCS). Single-stream sources always use one.
+	Shards int
+	// BatchSize is how many sessions are handed to the sink at once.
+	BatchSize int
+	// Tick is how often live sources expire idle flows by wall-clock time.
+	Tick time.Duration
+	// OnDecodeError sees every decode error (the sensor counts them too);
+	// it must not keep err. Nil ignores them.
+	OnDecodeError func(source string, err error)
+}
+
+// DefaultConfig returns the defaults of every stage.
+func DefaultConfig() Config {
+	return Config{Decode: decode.DefaultConfig(), Meter: meter.DefaultConfig(), BatchSize: 1024, Tick: time.Second}
+}
+
+// Sensor is one source → decode → meter → sink chain.
+type Sensor struct {
+	cfg    Config
+	src    capture.Source
+	sink   pipeline.SessionSink
+	shards []*shard
+	// per stream
+	decoders []*decode.Decoder
+	packets  []decode.Packet
+	frames   []atomic.Uint64
+	bytes    []atomic.Uint64
+	live     bool
+
+	decodeErrors atomic.Uint64
+	sessions     atomic.Uint64
+}
+
+type shard struct {
+	mu      sync.Mutex
+	locked  bool
+	table   *meter.Table
+	batch   []schema.Session
+	sinkErr error
+}
+
+// New builds a sensor; it does nothing until Run.
+func New(cfg Config, src capture.Source, sink pipeline.SessionSink, live bool) (*Sensor, error) {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1024
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = time.Second
+	}
+	streams := max(src.Streams(), 1)
+	nshards := 1
+	if streams > 1 {
+		nshards = cfg.Shards
+		if nshards <= 0 {
+			nshards = runtime.GOMAXPROCS(0)
+		}
+	}
+	if nshards > 1 {
+		sink = pipeline.Locked(sink)
+	}
+	s := &Sensor{cfg: cfg, src: src, sink: sink, live: live,
+		packets: make([]decode.Packet, streams), frames: make([]atomic.Uint64, streams), bytes: make([]atomic.Uint64, streams)}
+	for range streams {
+		s.decoders = append(s.decoders, decode.NewDecoder(cfg.Decode))
+	}
+	for range nshards {
+		sh := &shard{locked: streams > 1 || live, batch: make([]schema.Session, 0, cfg.BatchSize)}
+		t, err := meter.New(cfg.Meter, sh.collect(s))
+		if err != nil {
+			return nil, fmt.Errorf("meter: %w", err)
+		}
+		sh.table = t
+		s.shards = append(s.shards, sh)
+	}
+	return s, nil
+}
+
+// collect returns the meter's emitter for this shard: it copies each
+// session into the batch and writes full batches to the sink. It runs
+// with the shard held, so a slow sink pushes back on the source.
+func (sh *shard) collect(s *Sensor) meter.Emitter {
+	return func(rec *schema.Session) {
+		s.sessions.Add(1)
+		sh.batch = append(sh.batch, *rec)
+		if len(sh.batch) >= cap(sh.batch) {
+			sh.flush(s)
+		}
+	}
+}
+
+func (sh *shard) flush(s *Sensor) {
+	if len(sh.batch) == 0 {
+		return
+	}
+	if err := s.sink.WriteSessions(context.Background(), sh.batch); err != nil && sh.sinkErr == nil {
+		sh.sinkErr = err
+	}
+	clear(sh.batch)
+	sh.batch = sh.batch[:0]
+}
+
+// Run reads the source to its end (or until ctx is done), then ends every
+// open flow and flushes the remaining sessions to the sink.
+func (s *Sensor) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	done := make(chan struct{})
+	if s.live {
+		g.Go(func() error { s.tick(gctx, done); return nil })
+	}
+	g.Go(func() error {
+		defer close(done)
+		err := s.src.Run(gctx, s.handle)
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			err = nil // a requested stop, not a failure
+		}
+		return err
+	})
+	runErr := g.Wait()
+	reason := "eof"
+	if s.live {
+		reason = "shutdown"
+	}
+	var sinkErr error
+	for _, sh := range s.shards {
+		sh.table.Flush(reason)
+		sh.flush(s)
+		sinkErr = errors.Join(sinkErr, sh.sinkErr)
+	}
+	return errors.Join(runErr, sinkErr)
+}
+
+func (s *Sensor) handle(stream int, f *capture.Frame) error {
+	p := &s.packets[stream]
+	s.frames[stream].Add(1)
+	s.bytes[stream].Add(uint64(f.WireLen))
+	var outer *decode.Tunnel
+	var ob decode.Tunnel
+	if f.LinkType == decode.LinkVXLANPayload || f.LinkType == decode.LinkGENEVEPayload {
+		ob = decode.Tunnel{Src: f.OuterSrc.Addr(), Dst: f.OuterDst.Addr(),
+			SrcPort: f.OuterSrc.Port(), DstPort: f.OuterDst.Port(), IPProto: 17}
+		outer = &ob
+	}
+	if err := s.decoders[stream].Decode(f.Data, f.LinkType, outer, p); err != nil {
+		s.decodeErrors.Add(1)
+		if s.cfg.OnDecodeError != nil {
+			s.cfg.OnDecodeError(s.src.Name(), err)
+		}
+	}
+	p.Timestamp = f.Timestamp
+	p.CaptureLen, p.WireLen = f.CaptureLen, f.WireLen
+	if p.IPVersion == 0 && p.NumTunnels == 0 {
+		return nil // nothing to meter (ARP, unknown ethertype, undecodable)
+	}
+	sh := s.shards[0]
+	if len(s.shards) > 1 {
+		sh = s.shards[meter.FlowHash(p)%uint64(len(s.shards))]
+	}
+	if sh.locked {
+		sh.mu.Lock()
+		sh.table.Add(p)
+		sh.mu.Unlock()
+	} else {
+		sh.table.Add(p)
+	}
+	if sh.sinkErr != nil {
+		return sh.sinkErr
+	}
+	return nil
+}
+
+// tick expires idle flows by wall-clock time for live sources, which may
+// go quiet for longer than any timeout.
+func (s *Sensor) tick(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-done:
+			return
+		case now := <-t.C:
+			for _, sh := range s.shards {
+				sh.mu.Lock()
+				sh.table.Advance(now)
+				sh.flush(s)
+				sh.mu.Unlock()
+			}
+		}
+	}
+}
