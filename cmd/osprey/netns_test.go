@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/testutil"
+)
+
+// TestKernelVXLAN: traffic in one network namespace is encapsulated in
+// VXLAN (VNI 42) by the Linux kernel and sent to osprey listening in
+// another; osprey must report the inner conversation with VNI 42 and the
+// sending namespace's address as mirror source.
+func TestKernelVXLAN(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "root, to create network namespaces")
+	}
+	testutil.LookPath(t, "ip")
+	id := os.Getpid() % 100000
+	src, dst := fmt.Sprintf("osp-src-%d", id), fmt.Sprintf("osp-dst-%d", id)
+	vethA, vethB := fmt.Sprintf("ospa%d", id), fmt.Sprintf("ospb%d", id)
+	ip := func(args ...string) error {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	if err := ip("netns", "add", src); err != nil {
+		testutil.Missing(t, "network namespaces ("+err.Error()+")")
+	}
+	t.Cleanup(func() { _ = ip("netns", "del", src) })
+	if err := ip("netns", "add", dst); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ip("netns", "del", dst) })
+	for _, step := range [][]string{
+		{"link", "add", vethA, "netns", src, "type", "veth", "peer", "name", vethB, "netns", dst},
+		{"-n", src, "addr", "add", "10.250.0.1/24", "dev", vethA},
+		{"-n", dst, "addr", "add", "10.250.0.2/24", "dev", vethB},
+		{"-n", src, "link", "set", vethA, "up"},
+		{"-n", dst, "link", "set", vethB, "up"},
+		{"-n", src, "link", "set", "lo", "up"},
+		{"-n", dst, "link", "set", "lo", "up"},
+		{"-n", src, "link", "add", "vx42", "type", "vxlan", "id", "42", "dstport", "4789", "remote", "10.250.0.2", "local", "10.250.0.1", "dev", vethA},
+		{"-n", src, "addr", "add", "192.168.42.1/24", "dev", "vx42"},
+		{"-n", src, "link", "set", "vx42", "up"},
+		// No VTEP answers ARP on the other side: a static neighbour lets
+		// the kernel send IP straight away.
+		{"-n", src, "neigh", "add", "192.168.42.2", "lladdr", "02:00:00:00:42:02", "dev", "vx42"},
+	} {
+		if err := ip(step...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	out := filepath.Join(t.TempDir(), "sessions.jsonl")
+	sensor := exec.Command("ip", "netns", "exec", dst, ospreyBin, "sensor",
+		"--vxlan", "10.250.0.2:4789", "--geneve", "", "--health", "127.0.0.1:9781",
+		"--output", "json", "--out", out)
+	var stderr strings.Builder
+	sensor.Stderr = &stderr
+	if err := sensor.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sensor.Process.Kill()
+	waitHealthy(t, dst, "127.0.0.1:9781", &stderr)
+
+	// Three UDP datagrams and a TCP SYN from inside the source namespace.
+	send := `exec 3>/dev/udp/192.168.42.2/9999; for i in 1 2 3; do echo hello$i >&3; done; timeout 1 bash -c 'echo > /dev/tcp/192.168.42.2/22' || true`
+	if out, err := exec.Command("ip", "netns", "exec", src, "bash", "-c", send).CombinedOutput(); err != nil {
+		t.Fatalf("send: %v: %s", err, out)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := sensor.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := sensor.Wait(); err != nil {
+		t.Fatalf("sensor: %v\n%s", err, stderr.String())
+	}
+
+	sessions := readJSONL(t, out)
+	var udp, tcp *schema.Session
+	for i := range sessions {
+		s := &sessions[i]
+		if s.Orig.IP.String() != "192.168.42.1" || s.Resp.IP.String() != "192.168.42.2" {
+			continue
+		}
+		switch {
+		case s.Transport == "udp" && s.Resp.Port == 9999:
+			udp = s
+		case s.Transport == "tcp" && s.Resp.Port == 22:
+			tcp = s
+		}
+	}
+	if udp == nil || tcp == nil {
+		t.Fatalf("inner sessions missing (udp %v, tcp %v) in %d sessions:\n%v\nstderr:\n%s", udp != nil, tcp != nil, len(sessions), sessions, stderr.String())
+	}
+	for _, s := range []*schema.Session{udp, tcp} {
+		if s.Mirror == nil || s.Mirror.VNI != 42 || s.Mirror.Source.String() != "10.250.0.1" || s.Mirror.Kind != "vxlan" {
+			t.Errorf("%s session mirror = %+v, want vxlan VNI 42 from 10.250.0.1", s.Transport, s.Mirror)
+		}
+	}
+	if udp.OrigPkts != 3 {
+		t.Errorf("udp orig_pkts = %d, want 3", udp.OrigPkts)
+	}
+	if !strings.HasPrefix(tcp.History, "S") {
+		t.Errorf("tcp history = %q, want it to start with S", tcp.History)
+	}
+}
+
+// waitHealthy polls /healthz inside the namespace with bash's /dev/tcp,
+// so the test needs no HTTP client installed there.
+func waitHealthy(t *testing.T, netns, hostport string, stderr fmt.Stringer) {
+	t.Helper()
+	host, port, _ := strings.Cut(hostport, ":")
+	probe := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%s && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && cat <&3`, host, port)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := exec.Command("ip", "netns", "exec", netns, "bash", "-c", probe).CombinedOutput()
+		if err == nil && strings.Contains(string(out), `"healthy":true`) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("sensor never became healthy at %s; stderr:\n%s", hostport, stderr.String())
+}
+
+func readJSONL(t *testing.T, path string) []schema.Session {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []schema.Session
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var s schema.Session
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("%s: %v: %s", path, err, sc.Text())
+		}
+		out = append(out, s)
+	}
+	return out
+}

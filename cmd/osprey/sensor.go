@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/daemon"
+	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/pipeline"
+	"github.com/osprey-ndr/osprey/internal/sensor"
+)
+
+type sensorOpts struct {
+	vxlan, geneve []string
+	iface         string
+	health        string
+	output, out   string
+	check         bool
+}
+
+func newSensorCmd(g *globals) *cobra.Command {
+	o := &sensorOpts{}
+	cmd := &cobra.Command{
+		Use:   "sensor",
+		Short: "Receive mirrored traffic (VXLAN 4789, GENEVE 6081) or capture live, and write sessions",
+		Long: `sensor listens for mirrored traffic — AWS VPC Traffic Mirroring sends VXLAN to
+UDP 4789, a Gateway Load Balancer GENEVE to 6081 — on several SO_REUSEPORT
+sockets, and/or captures from a network interface through AF_PACKET
+(--interface). It serves /healthz and /metrics for load-balancer health checks
+and Prometheus, and writes sessions until it is stopped (SIGINT/SIGTERM), when
+it ends every open flow and flushes them.`,
+		Example: `  osprey sensor --output json --out sessions.jsonl
+  osprey sensor --vxlan 0.0.0.0:4789 --geneve "" --health 0.0.0.0:9780
+  osprey sensor --interface eth0 --vxlan "" --geneve "" --output zeek --out conn.log`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runSensor(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&o.vxlan, "vxlan", nil, "VXLAN listen addresses (default from capture.udp.vxlan: 0.0.0.0:4789); \"\" for none")
+	f.StringSliceVar(&o.geneve, "geneve", nil, "GENEVE listen addresses (default from capture.udp.geneve: 0.0.0.0:6081); \"\" for none")
+	f.StringVar(&o.iface, "interface", "", "capture live from this interface through AF_PACKET (capture.interface.name)")
+	f.StringVar(&o.health, "health", "", "address of /healthz and /metrics (health.listen, default 127.0.0.1:9780)")
+	f.StringVarP(&o.output, "output", "o", "json", "json or zeek")
+	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
+	f.BoolVar(&o.check, "check", false, "validate the configuration and exit")
+	return cmd
+}
+
+func nonEmpty(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
+	cfg, log, err := g.load()
+	if err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	if f.Changed("vxlan") {
+		cfg.Capture.UDP.VXLAN = nonEmpty(o.vxlan)
+	}
+	if f.Changed("geneve") {
+		cfg.Capture.UDP.GENEVE = nonEmpty(o.geneve)
+	}
+	if o.iface != "" {
+		cfg.Capture.Interface.Name = o.iface
+	}
+	if o.health != "" {
+		cfg.Health.Listen = o.health
+	}
+	if o.check {
+		_, err := fmt.Fprintln(cmd.OutOrStdout(), "configuration is valid")
+		return err
+	}
+	if o.output == "none" {
+		return errors.New("--output none is only for osprey read")
+	}
+
+	w, err := openOut(o.out)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sink, err := newSink(o.output, w, cfg)
+	if err != nil {
+		return err
+	}
+	sink = pipeline.Locked(sink)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	health := daemon.NewHealth(reg)
+
+	var sensors []*sensor.Sensor
+	decodeErrs := newErrorReporter(log, "decode error")
+	add := func(src capture.Source, kind string) error {
+		sc := sensorConfig(cfg, kind)
+		sc.OnDecodeError = decodeErrs.report
+		s, err := sensor.New(sc, src, sink, true)
+		if err != nil {
+			return err
+		}
+		sensors = append(sensors, s)
+		reg.MustRegister(sensor.NewCollector(s, src.Name()))
+		return nil
+	}
+
+	var listens []capture.UDPListen
+	for _, a := range cfg.Capture.UDP.VXLAN {
+		listens = append(listens, capture.UDPListen{Addr: a, Kind: decode.LinkVXLANPayload})
+	}
+	for _, a := range cfg.Capture.UDP.GENEVE {
+		listens = append(listens, capture.UDPListen{Addr: a, Kind: decode.LinkGENEVEPayload})
+	}
+	if len(listens) > 0 {
+		uc := capture.DefaultUDPConfig()
+		uc.Listen = listens
+		uc.Sockets = cfg.Capture.UDP.Sockets
+		if uc.Sockets == 0 {
+			uc.Sockets = runtime.GOMAXPROCS(0)
+		}
+		uc.ReceiveBuffer = int(cfg.Capture.UDP.ReceiveBuffer)
+		src, err := capture.NewUDPSource(uc)
+		if err != nil {
+			return fmt.Errorf("udp listener: %w", err)
+		}
+		if err := add(src, "mirror"); err != nil {
+			return err
+		}
+		log.Info("listening for mirrored traffic", "addresses", fmt.Sprint(src.Addrs()))
+	}
+	if name := cfg.Capture.Interface.Name; name != "" {
+		src, err := capture.NewAFPacketSource(capture.AFPacketConfig{
+			Interface: name, Promiscuous: cfg.Capture.Interface.Promiscuous, Snaplen: cfg.Capture.Interface.Snaplen,
+		})
+		if err != nil {
+			return fmt.Errorf("capture on %s: %w", name, err)
+		}
+		if err := add(src, "afpacket"); err != nil {
+			return err
+		}
+		log.Info("capturing", "interface", name)
+	}
+	if len(sensors) == 0 {
+		return errors.New("nothing to receive: give --vxlan, --geneve or --interface")
+	}
+
+	if err := health.Start(cfg.Health.Listen); err != nil {
+		return fmt.Errorf("health endpoint %s: %w", cfg.Health.Listen, err)
+	}
+	log.Info("health endpoint", "address", "http://"+health.Addr()+"/healthz")
+	defer health.Stop()
+
+	ctx := cmd.Context()
+	grp, gctx := errgroup.WithContext(ctx)
+	for _, s := range sensors {
+		grp.Go(func() error { return s.Run(gctx) })
+	}
+	health.SetReady(true)
+	err = grp.Wait()
+	health.SetReady(false)
+	if cerr := sink.Close(); err == nil {
+		err = cerr
+	}
+	log.Info("sensor stopped", "decode_errors", decodeErrs.total())
+	return err
+}
