@@ -63,7 +63,9 @@ func (t *Table) count(f *flow, isOrig bool, ipLen, payload int) {
 	}
 	e.pkts++
 	e.ipBytes += uint64(ipLen)
-	e.payload += uint64(payload)
+	if f.key.proto != 6 {
+		e.aux += uint64(payload)
+	}
 	f.last = t.now
 }
 
@@ -85,7 +87,7 @@ func (t *Table) find(tup *pktTuple, p *decode.Packet) (uint32, *flow, bool) {
 	}
 	num, f := t.insert(&k, h, slot)
 	f.uid = t.uid(&k)
-	f.first, f.last, f.interval = t.now, t.now, t.now
+	f.first, f.last = t.now, t.now
 	f.origIsA = srcIsA
 	if t.flip(tup, p) {
 		f.origIsA = !srcIsA

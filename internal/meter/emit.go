@@ -69,7 +69,7 @@ func (t *Table) write(f *flow, reason string, final bool) {
 		s.OrigBytes, s.RespBytes = o.size(r), r.size(o)
 		s.MissedBytes = o.missedBytes() + r.missedBytes()
 	} else {
-		s.OrigBytes, s.RespBytes = o.payload, r.payload
+		s.OrigBytes, s.RespBytes = o.aux, r.aux
 	}
 	s.History = string(f.history[:f.histLen])
 	s.ConnState = connState(f)

@@ -15,20 +15,23 @@ const (
 // numbers as Zeek computes it; for other protocols seqs hold a payload sum.
 type endpoint struct {
 	pkts, ipBytes uint64
+	// aux is, for TCP, the newest hole in the sequence space (start in the
+	// low 32 bits, end in the high 32; open while they differ), so that one
+	// reordered segment does not count as missed; for other protocols, the
+	// payload byte count. One field for both keeps a flow small.
+	aux uint64
 	// TCP: start (ISN, or first seq − 1 when the SYN was not seen), highest
 	// sequence one past a segment, highest sequence the peer acknowledged.
 	startSeq, lastSeq, ackSeq uint32
-	// The newest hole in the sequence space (holeEnd > holeStart while
-	// open), so that one reordered segment does not count as missed.
-	holeStart, holeEnd uint32
-	missed             uint32
-	lastWraps          uint8
-	state, prevState   uint8
-	finSeen            bool
-	histFlags          uint16
-	// payload sums bytes for UDP, ICMP and other protocols.
-	payload uint64
+	missed                    uint32
+	histFlags                 uint16
+	lastWraps                 uint8
+	state, prevState          uint8
+	finSeen                   bool
 }
+
+func (e *endpoint) hole() (start, end uint32) { return uint32(e.aux), uint32(e.aux >> 32) }
+func (e *endpoint) setHole(start, end uint32) { e.aux = uint64(start) | uint64(end)<<32 }
 
 func (e *endpoint) setState(s uint8) {
 	e.prevState, e.state = e.state, s

@@ -281,9 +281,8 @@ func (t *Table) sweep(all bool) {
 		}
 		if reason := t.due(f); reason != "" {
 			t.end(t.cursor, reason)
-		} else if t.active > 0 && t.now-f.interval >= t.active {
-			t.write(f, "active", false)
-			f.interval = t.now
+		} else if t.active > 0 && t.now-f.first >= int64(f.nextSeq+1)*t.active {
+			t.write(f, "active", false) // advances nextSeq: the next interval
 		}
 	}
 }

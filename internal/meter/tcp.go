@@ -134,22 +134,23 @@ func (t *Table) data(f *flow, e *endpoint, seq uint32, n int, syn, rst bool) {
 		seq++
 	}
 	end := seq + uint32(n)
+	hs, he := e.hole()
 	if gap := int32(seq - e.lastSeq); gap > 0 && gap < tooLargeSeqDelta && e.state != tcpInactive {
-		if e.holeEnd != e.holeStart { // an older hole was never filled
-			e.missed += e.holeEnd - e.holeStart
+		if he != hs { // an older hole was never filled
+			e.missed += he - hs
 			f.checkHistory(e, histGap, 'G')
 		}
-		e.holeStart, e.holeEnd = e.lastSeq, seq
+		e.setHole(e.lastSeq, seq)
 		return
 	}
-	if e.holeEnd != e.holeStart && int32(seq-e.holeStart) >= 0 && int32(e.holeEnd-seq) > 0 {
+	if he != hs && int32(seq-hs) >= 0 && int32(he-seq) > 0 {
 		switch {
-		case seq == e.holeStart && int32(end-e.holeEnd) >= 0:
-			e.holeStart = e.holeEnd // filled
-		case seq == e.holeStart:
-			e.holeStart = end
-		case int32(end-e.holeEnd) >= 0:
-			e.holeEnd = seq
+		case seq == hs && int32(end-he) >= 0:
+			e.setHole(he, he) // filled
+		case seq == hs:
+			e.setHole(end, he)
+		case int32(end-he) >= 0:
+			e.setHole(hs, seq)
 		}
 	}
 }
@@ -238,7 +239,8 @@ func (e *endpoint) size(peer *endpoint) uint64 {
 
 // missedBytes adds the hole still open and acknowledged bytes never seen.
 func (e *endpoint) missedBytes() uint64 {
-	m := uint64(e.missed) + uint64(e.holeEnd-e.holeStart)
+	hs, he := e.hole()
+	m := uint64(e.missed) + uint64(he-hs)
 	if d := int32(e.ackSeq - e.lastSeq); d > 0 && e.state != tcpInactive {
 		m += uint64(d)
 	}
