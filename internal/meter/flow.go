@@ -72,7 +72,6 @@ type flow struct {
 	macs        [2][6]byte // orig, resp
 	first       int64      // unix ns
 	last        int64
-	interval    int64 // start of the current active-timeout interval
 	uid         uint64
 	parents     [2]uint64 // uids of the outer tunnel flows
 	orig        endpoint

@@ -251,8 +251,16 @@ func (g *gen) packet(c *conv) {
 		b = binary.BigEndian.AppendUint16(b, c.sport)
 		b = binary.BigEndian.AppendUint16(b, uint16(c.step/2))
 	}
+	pl := len(b)
 	for i := 0; i < payload; i++ {
 		b = append(b, byte(i))
+	}
+	if c.kind == kindDNS { // a DNS header with empty sections, so DNS decoders accept it
+		clear(b[pl : pl+12])
+		binary.BigEndian.PutUint16(b[pl:], uint16(c.cport))
+		if !fromClient {
+			b[pl+2] = 0x81
+		}
 	}
 	if g.cfg.VXLAN {
 		b = g.vxlan(b, c)

@@ -1,0 +1,100 @@
+package sensor
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+type memSink struct {
+	mu sync.Mutex
+	s  []schema.Session
+}
+
+func (m *memSink) WriteSessions(_ context.Context, b []schema.Session) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.s = append(m.s, b...)
+	return nil
+}
+func (m *memSink) Close() error { return nil }
+
+func vxlanPayload(t *testing.T, src, dst string, sp, dp uint16) []byte {
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
+		&layers.VXLAN{ValidIDFlag: true, VNI: 7},
+		&layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4},
+		&layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.ParseIP(src).To4(), DstIP: net.ParseIP(dst).To4()},
+		&layers.UDP{SrcPort: layers.UDPPort(sp), DstPort: layers.UDPPort(dp)}, gopacket.Payload("data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestShardedUDP runs the multi-socket path under the race detector: two
+// SO_REUSEPORT sockets, two meter shards, both directions of each flow
+// sent from different sender sockets; every flow must come out as one
+// session with both directions counted.
+func TestShardedUDP(t *testing.T) {
+	src, err := capture.NewUDPSource(capture.UDPConfig{Listen: []capture.UDPListen{{Addr: "127.0.0.1:0", Kind: decode.LinkVXLANPayload}}, Sockets: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	cfg := DefaultConfig()
+	cfg.Shards = 2
+	cfg.Tick = 20 * time.Millisecond
+	s, err := New(cfg, src, sink, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	to := net.UDPAddrFromAddrPort(src.Addrs()[0])
+	a, _ := net.DialUDP("udp", nil, to)
+	b, _ := net.DialUDP("udp", nil, to)
+	const flows = 40
+	for i := range flows {
+		a.Write(vxlanPayload(t, "10.0.0.1", "10.0.0.2", uint16(1000+i), 9000))
+		b.Write(vxlanPayload(t, "10.0.0.2", "10.0.0.1", 9000, uint16(1000+i)))
+	}
+	a.Close()
+	b.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && src.Stats().Datagrams < 2*flows {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.s) != flows {
+		t.Fatalf("%d sessions, want %d", len(sink.s), flows)
+	}
+	for _, ss := range sink.s {
+		if ss.OrigPkts != 1 || ss.RespPkts != 1 || ss.Mirror == nil || ss.Mirror.VNI != 7 || ss.Mirror.Source != netip.MustParseAddr("127.0.0.1") {
+			t.Errorf("session %+v", ss)
+		}
+		if ss.EndReason != "shutdown" {
+			t.Errorf("end reason %q", ss.EndReason)
+		}
+	}
+	if f, _ := s.Frames(); f != 2*flows {
+		t.Errorf("%d frames", f)
+	}
+}
