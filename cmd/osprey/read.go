@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ type readOpts struct {
 	out      string
 	stats    bool
 	progress bool
+	cpuprof  string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -39,6 +41,7 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
 	f.BoolVar(&o.stats, "stats", false, "print a summary (packets, bytes, sessions, decode errors by reason, packets/s) to stderr")
 	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
+	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	return cmd
 }
 
@@ -71,6 +74,17 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	stopBar := func() {}
 	if o.progress && term.IsTerminal(int(os.Stderr.Fd())) {
 		stopBar = showProgress(os.Stderr, paths, src)
+	}
+	if o.cpuprof != "" {
+		pf, err := os.Create(o.cpuprof)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	start := time.Now()
 	runErr := s.Run(cmd.Context())

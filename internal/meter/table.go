@@ -38,7 +38,11 @@ type Table struct {
 	emit Emitter
 	seed uint64
 
-	index []uint64 // 0 = empty; else hash tag (high 32) | flow number + 1 (low 32)
+	// index slots: 0 = empty; else the low 32 bits of the key's hash (high
+	// half of the slot) | flow number + 1 (low half). Keeping the hash bits
+	// lets lookups skip most key compares and lets grow and remove find an
+	// entry's home slot without touching the flow itself.
+	index []uint64
 	pages [][]flow
 	free  []uint32
 	n     int
@@ -102,7 +106,7 @@ func (t *Table) flowAt(num uint32) *flow { return &t.pages[num>>pageBits][num&(p
 // lookup finds k; on a miss it returns the empty slot where k would go.
 func (t *Table) lookup(k *flowKey, h uint64) (num uint32, slot int, found bool) {
 	mask := len(t.index) - 1
-	tag := h >> 32
+	tag := h & 0xffffffff
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := t.index[i]
 		if s == 0 {
@@ -110,7 +114,7 @@ func (t *Table) lookup(k *flowKey, h uint64) (num uint32, slot int, found bool) 
 		}
 		if s>>32 == tag {
 			n := uint32(s) - 1
-			if t.flowAt(n).key == *k {
+			if t.flowAt(n).key.eq(k) {
 				return n, i, true
 			}
 		}
@@ -138,7 +142,7 @@ func (t *Table) insert(k *flowKey, h uint64, slot int) (uint32, *flow) {
 			t.free = append(t.free, num+uint32(i))
 		}
 	}
-	t.index[slot] = h>>32<<32 | uint64(num+1)
+	t.index[slot] = h<<32 | uint64(num+1)
 	t.n++
 	t.stats.Flows++
 	f := t.flowAt(num)
@@ -154,9 +158,7 @@ func (t *Table) grow() {
 		if s == 0 {
 			continue
 		}
-		f := t.flowAt(uint32(s) - 1)
-		h := f.key.hash(t.seed)
-		i := int(h) & mask
+		i := int(s>>32) & mask
 		for t.index[i] != 0 {
 			i = (i + 1) & mask
 		}
@@ -179,7 +181,7 @@ func (t *Table) remove(num uint32) {
 		if s == 0 {
 			break
 		}
-		home := int(t.flowAt(uint32(s)-1).key.hash(t.seed)) & mask
+		home := int(s>>32) & mask
 		// Move s back into the hole at i unless its home lies after i
 		// (cyclically): then it would become unreachable.
 		if (j-home)&mask >= (j-i)&mask {

@@ -90,8 +90,14 @@ func WritePCAP(w io.Writer, cfg Config) (Stats, error) {
 		g.newConv(&convs[i])
 	}
 	// Mean gap between packets: 10 µs (100 k packets/s of fleet traffic).
+	// Conversations send in trains, as real traffic does (a TCP window, a
+	// request and its answer): the next packet continues the same one with
+	// probability 1/2, else another picked at random.
+	var c *conv
 	for range cfg.Packets {
-		c := &convs[g.rng.IntN(len(convs))]
+		if c == nil || g.rng.IntN(2) == 0 {
+			c = &convs[g.rng.IntN(len(convs))]
+		}
 		g.ts = g.ts.Add(time.Duration(2000 + g.rng.IntN(16000)))
 		g.packet(c)
 		if err := g.writeRecord(w); err != nil {
@@ -100,6 +106,7 @@ func WritePCAP(w io.Writer, cfg Config) (Stats, error) {
 		c.step++
 		if c.step >= c.steps {
 			g.newConv(c)
+			c = nil
 		}
 	}
 	return g.st, nil
