@@ -19,6 +19,7 @@ func sensorConfig(cfg config.Config, source string) sensor.Config {
 	sc := sensor.DefaultConfig()
 	sc.Decode.VXLANPorts = cfg.Decode.VXLANPorts
 	sc.Decode.GENEVEPorts = cfg.Decode.GENEVEPorts
+	sc.Decode.VerifyChecksums = cfg.Decode.VerifyChecksums
 	m := &sc.Meter
 	m.IdleTCP, m.IdleUDP, m.IdleICMP, m.IdleOther = cfg.Meter.IdleTCP, cfg.Meter.IdleUDP, cfg.Meter.IdleICMP, cfg.Meter.IdleOther
 	m.Active = cfg.Meter.Active

@@ -27,8 +27,9 @@ type Sensor struct {
 
 // Decode selects the UDP ports recognised as tunnels inside captures.
 type Decode struct {
-	VXLANPorts  []uint16 `yaml:"vxlan_ports"`
-	GENEVEPorts []uint16 `yaml:"geneve_ports"`
+	VXLANPorts      []uint16 `yaml:"vxlan_ports"`
+	GENEVEPorts     []uint16 `yaml:"geneve_ports"`
+	VerifyChecksums bool     `yaml:"verify_checksums"`
 }
 
 // Meter holds the flow table's timeouts and memory cap.

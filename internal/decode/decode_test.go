@@ -204,3 +204,30 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestVerifyChecksums(t *testing.T) {
+	ip := ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolUDP)
+	u := udp(1000, 53)
+	_ = u.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		eth(layers.EthernetTypeIPv4), ip, u, gopacket.Payload("query")); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	bad := append([]byte(nil), good...)
+	bad[14+20+8] ^= 0xff // first payload byte (the frame is padded to 60 bytes)
+	cfg := DefaultConfig()
+	cfg.VerifyChecksums = true
+	d := NewDecoder(cfg)
+	var p Packet
+	if _ = d.Decode(good, LinkEthernet, nil, &p); p.BadChecksum {
+		t.Error("valid checksum reported bad")
+	}
+	if _ = d.Decode(bad, LinkEthernet, nil, &p); !p.BadChecksum {
+		t.Error("corrupted segment passed")
+	}
+	if _ = NewDecoder(DefaultConfig()).Decode(bad, LinkEthernet, nil, &p); p.BadChecksum {
+		t.Error("checksum verified although off")
+	}
+}

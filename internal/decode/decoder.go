@@ -10,6 +10,11 @@ import (
 type Config struct {
 	VXLANPorts  []uint16
 	GENEVEPorts []uint16
+	// VerifyChecksums marks TCP and UDP segments whose checksum is wrong
+	// (Packet.BadChecksum) as Zeek does without -C. Off by default: mirrored
+	// and locally captured traffic often carries checksums the NIC was to
+	// fill in.
+	VerifyChecksums bool
 }
 
 // DefaultConfig uses the IANA ports: VXLAN 4789, GENEVE 6081.
@@ -28,13 +33,14 @@ func DefaultConfig() Config {
 type Decoder struct {
 	vxlan, geneve [8]uint16 // small fixed sets: a linear scan beats a map
 	nvxlan, ngen  int
+	verify        bool
 	stats         Stats
 	err           Error
 }
 
 // NewDecoder builds a decoder for cfg.
 func NewDecoder(cfg Config) *Decoder {
-	d := &Decoder{}
+	d := &Decoder{verify: cfg.VerifyChecksums}
 	d.nvxlan = copy(d.vxlan[:], cfg.VXLANPorts)
 	d.ngen = copy(d.geneve[:], cfg.GENEVEPorts)
 	return d

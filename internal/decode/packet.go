@@ -111,6 +111,9 @@ type Packet struct {
 
 	// Truncated is set when the capture holds less than the IP length says.
 	Truncated bool
+	// BadChecksum is set, when Config.VerifyChecksums is on, for a TCP or
+	// UDP segment whose checksum is wrong.
+	BadChecksum bool
 }
 
 // TCP flag bits as in the TCP header.

@@ -25,6 +25,9 @@ func (d *Decoder) transport(b []byte, off, l4len int, p *Packet) error {
 		}
 		p.TCPHdrLen = hl
 		p.PayloadLen = max(l4len-hl, 0)
+		if d.verify {
+			p.BadChecksum = !d.checksumOK(b, off, l4len, p)
+		}
 		if avail > hl {
 			p.Payload = h[hl:]
 		}
@@ -38,6 +41,11 @@ func (d *Decoder) transport(b []byte, off, l4len int, p *Packet) error {
 		p.DstPort = binary.BigEndian.Uint16(h[2:])
 		p.PayloadLen = max(l4len-8, 0)
 		p.Payload = h[8:]
+		if d.verify && binary.BigEndian.Uint16(h[6:]) != 0 || d.verify && p.IPVersion == 6 {
+			if p.BadChecksum = !d.checksumOK(b, off, l4len, p); p.BadChecksum {
+				return nil // Zeek ignores such a packet but for its 'C' history letter
+			}
+		}
 		if p.NumTunnels < MaxTunnels && !p.Fragment {
 			if d.isVXLAN(p.DstPort) {
 				return d.vxlanLayer(b, off+8, d.outer(p, l4len-8), p)
@@ -229,4 +237,39 @@ func (d *Decoder) gre(b []byte, off, l4len int, p *Packet) error {
 	}
 	p.PayloadLen = l4len
 	return nil
+}
+
+// checksumOK verifies a TCP or UDP checksum over the pseudo-header and
+// the segment. Segments not captured whole (and fragments) cannot be
+// verified and pass.
+func (d *Decoder) checksumOK(b []byte, off, l4len int, p *Packet) bool {
+	if p.Fragment || len(b)-off < l4len || l4len < 0 {
+		return true
+	}
+	var sum uint32
+	if p.IPVersion == 4 {
+		s, t := p.Src.As4(), p.Dst.As4()
+		sum += uint32(s[0])<<8 | uint32(s[1])
+		sum += uint32(s[2])<<8 | uint32(s[3])
+		sum += uint32(t[0])<<8 | uint32(t[1])
+		sum += uint32(t[2])<<8 | uint32(t[3])
+	} else {
+		s, t := p.Src.As16(), p.Dst.As16()
+		for i := 0; i < 16; i += 2 {
+			sum += uint32(s[i])<<8 | uint32(s[i+1])
+			sum += uint32(t[i])<<8 | uint32(t[i+1])
+		}
+	}
+	sum += uint32(p.IPProto) + uint32(l4len)
+	seg := b[off : off+l4len]
+	for i := 0; i+1 < len(seg); i += 2 {
+		sum += uint32(seg[i])<<8 | uint32(seg[i+1])
+	}
+	if len(seg)%2 == 1 {
+		sum += uint32(seg[len(seg)-1]) << 8
+	}
+	for sum > 0xffff {
+		sum = sum>>16 + sum&0xffff
+	}
+	return sum == 0xffff
 }

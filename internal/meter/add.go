@@ -32,6 +32,15 @@ func (t *Table) Add(p *decode.Packet) {
 	mirror, srcLo := t.mirrorOf(p)
 	tupleOf(p, &tup, mirror)
 	num, f, isOrig := t.find(&tup, p)
+	if p.BadChecksum {
+		// As Zeek: the packet is not counted, only noted in the history.
+		e := &f.resp
+		if isOrig {
+			e = &f.orig
+		}
+		f.checkHistory(e, histChecksum, 'C')
+		return
+	}
 	if f.orig.pkts+f.resp.pkts == 0 {
 		f.mirrorSrcLo = srcLo == isOrig // the orig's packets come from the reported mirror source
 	}

@@ -50,6 +50,7 @@ const (
 	histRexmit
 	histGap
 	histZeroWin
+	histChecksum
 )
 
 // maxHistory bounds the history string kept per flow; Zeek's grows without
