@@ -1,6 +1,9 @@
 package decode
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // transport decodes the upper layer at off; l4len is its length according
 // to the IP header (which may exceed what was captured).
@@ -94,8 +97,9 @@ func (d *Decoder) outer(p *Packet, payloadLen int) Tunnel {
 		IPProto: p.IPProto, IPLen: p.IPLen, PayloadLen: max(payloadLen, 0)}
 }
 
-// enter records t and clears the per-packet fields so that the inner frame
-// starts afresh; what a tunnel carries replaces its outer headers in p.
+// enter records t and clears what the outer headers set, so that the
+// inner frame starts afresh. It clears fields one by one rather than
+// copying the whole Packet: this runs for every tunnelled packet.
 func (d *Decoder) enter(t Tunnel, p *Packet) bool {
 	if p.NumTunnels >= MaxTunnels {
 		return false
@@ -103,11 +107,14 @@ func (d *Decoder) enter(t Tunnel, p *Packet) bool {
 	p.Tunnels[p.NumTunnels] = t
 	p.NumTunnels++
 	d.stats.Tunnels[t.Kind]++
-	tunnels, n := p.Tunnels, p.NumTunnels
-	ts, cl, wl := p.Timestamp, p.CaptureLen, p.WireLen
-	*p = Packet{}
-	p.Tunnels, p.NumTunnels = tunnels, n
-	p.Timestamp, p.CaptureLen, p.WireLen = ts, cl, wl
+	p.SrcMAC, p.DstMAC, p.HasEthernet = [6]byte{}, [6]byte{}, false
+	p.VLANs, p.NumVLANs = [2]uint16{}, 0
+	p.EtherType, p.IsARP = 0, false
+	p.IPVersion, p.Src, p.Dst, p.IPProto, p.TTL, p.IPLen, p.IPHeaderLen = 0, netip.Addr{}, netip.Addr{}, 0, 0, 0, 0
+	p.Fragment, p.FragOffset, p.FragID = false, 0, 0
+	p.SrcPort, p.DstPort, p.ICMPType, p.ICMPCode, p.ICMPID = 0, 0, 0, 0, 0
+	p.TCPFlags, p.Seq, p.Ack, p.Window, p.TCPHdrLen = 0, 0, 0, 0, 0
+	p.PayloadLen, p.Payload, p.Truncated, p.BadChecksum = 0, nil, false, false
 	return true
 }
 

@@ -257,8 +257,9 @@ func (t *Table) Flush(reason string) {
 }
 
 // sweep checks a slice of the table for flows that are due, so that every
-// flow is looked at about once per 8 seconds of packet time without a
-// full scan per packet. all checks the whole table.
+// flow is looked at about once per 16 seconds of packet time without a
+// full scan per packet (a flow found idle on lookup ends there and then;
+// the sweep reclaims the rest). all checks the whole table.
 func (t *Table) sweep(all bool) {
 	if !all && t.now < t.nextSweep {
 		return
@@ -268,7 +269,7 @@ func (t *Table) sweep(all bool) {
 	if total == 0 {
 		return
 	}
-	steps := max(total/8, 256)
+	steps := max(total/16, 256)
 	if all {
 		steps = total
 	}
