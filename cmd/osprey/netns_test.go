@@ -81,6 +81,12 @@ func TestKernelVXLAN(t *testing.T) {
 		t.Fatalf("send: %v: %s", err, out)
 	}
 	time.Sleep(300 * time.Millisecond)
+	metrics := httpGetInNetns(t, dst, "127.0.0.1:9781", "/metrics")
+	for _, m := range []string{"osprey_sensor_frames_total", "osprey_capture_udp_datagrams_total", "osprey_capture_udp_kernel_drops_total", "osprey_sensor_flows_open"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
+	}
 	if err := sensor.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -118,16 +124,21 @@ func TestKernelVXLAN(t *testing.T) {
 	}
 }
 
-// waitHealthy polls /healthz inside the namespace with bash's /dev/tcp,
-// so the test needs no HTTP client installed there.
+// httpGetInNetns fetches a path inside the namespace with bash's
+// /dev/tcp, so the test needs no HTTP client installed there.
+func httpGetInNetns(t *testing.T, netns, hostport, path string) string {
+	host, port, _ := strings.Cut(hostport, ":")
+	probe := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%s && printf 'GET %s HTTP/1.0\r\n\r\n' >&3 && cat <&3`, host, port, path)
+	out, _ := exec.Command("ip", "netns", "exec", netns, "bash", "-c", probe).CombinedOutput()
+	return string(out)
+}
+
+// waitHealthy polls /healthz until the sensor says it is healthy.
 func waitHealthy(t *testing.T, netns, hostport string, stderr fmt.Stringer) {
 	t.Helper()
-	host, port, _ := strings.Cut(hostport, ":")
-	probe := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%s && printf 'GET /healthz HTTP/1.0\r\n\r\n' >&3 && cat <&3`, host, port)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		out, err := exec.Command("ip", "netns", "exec", netns, "bash", "-c", probe).CombinedOutput()
-		if err == nil && strings.Contains(string(out), `"healthy":true`) {
+		if strings.Contains(httpGetInNetns(t, netns, hostport, "/healthz"), `"healthy":true`) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -140,6 +140,7 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		if err := add(src, "mirror"); err != nil {
 			return err
 		}
+		reg.MustRegister(src.Collector())
 		log.Info("listening for mirrored traffic", "addresses", fmt.Sprint(src.Addrs()))
 	}
 	if name := cfg.Capture.Interface.Name; name != "" {
@@ -152,6 +153,7 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		if err := add(src, "afpacket"); err != nil {
 			return err
 		}
+		reg.MustRegister(src.Collector())
 		log.Info("capturing", "interface", name)
 	}
 	if len(sensors) == 0 {

@@ -79,6 +79,9 @@ func TestUDPSource(t *testing.T) {
 			t.Errorf("%q arrived %d times", d, n)
 		}
 	}
+	if n := testutil.ToFloat64(t, src.Collector(), "osprey_capture_udp_datagrams_total"); n != perSender*nsenders {
+		t.Errorf("osprey_capture_udp_datagrams_total = %v", n)
+	}
 	for _, l := range locals {
 		if !senders[l] {
 			t.Errorf("sender %s never seen as outer source (saw %v)", l, senders)

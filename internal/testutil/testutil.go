@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // RepoRoot is the module root, found from this file's location.
@@ -52,4 +54,26 @@ func LookPath(t testing.TB, name string) string {
 		Missing(t, "program "+name)
 	}
 	return p
+}
+
+// ToFloat64 collects c and returns the value of the metric named name.
+func ToFloat64(t testing.TB, c prometheus.Collector, name string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) > 0 {
+			m := f.GetMetric()[0]
+			if m.GetCounter() != nil {
+				return m.GetCounter().GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not collected", name)
+	return 0
 }
