@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -19,6 +20,7 @@ type readOpts struct {
 	stats    bool
 	progress bool
 	cpuprof  string
+	rejects  string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -42,6 +44,7 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f.BoolVar(&o.stats, "stats", false, "print a summary (packets, bytes, sessions, decode errors by reason, packets/s) to stderr")
 	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
+	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file (the error as packet comment)")
 	return cmd
 }
 
@@ -64,9 +67,13 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		Stdin:   cmd.InOrStdin(),
 		OnError: func(err error) { fileErrs.report("file", err) },
 	})
-	decodeErrs := newErrorReporter(log, "decode error")
+	rejects, err := openRejects(o.rejects)
+	if err != nil {
+		return err
+	}
+	decodeErrs, onDecodeError := decodeErrors(log, rejects)
 	sc := sensorConfig(cfg, "pcap")
-	sc.OnDecodeError = decodeErrs.report
+	sc.OnDecodeError = onDecodeError
 	s, err := sensor.New(sc, src, sink, false)
 	if err != nil {
 		return err
@@ -91,8 +98,11 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	elapsed := time.Since(start)
 	stopBar()
 	closeErr := sink.Close()
+	if rejects != nil {
+		closeErr = errors.Join(closeErr, rejects.Close())
+	}
 	if o.stats {
-		printReadStats(cmd.ErrOrStderr(), s.Stats(), src, elapsed, fileErrs.total())
+		printReadStats(cmd.ErrOrStderr(), s.Stats(), src, elapsed, fileErrs.total(), decodeErrs.total())
 	}
 	if runErr != nil {
 		return runErr

@@ -23,6 +23,7 @@ type sensorOpts struct {
 	health        string
 	output, out   string
 	check         bool
+	rejects       string
 }
 
 func newSensorCmd(g *globals) *cobra.Command {
@@ -50,6 +51,7 @@ it ends every open flow and flushes them.`,
 	f.StringVarP(&o.output, "output", "o", "json", "json or zeek")
 	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
 	f.BoolVar(&o.check, "check", false, "validate the configuration and exit")
+	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file")
 	return cmd
 }
 
@@ -105,10 +107,17 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 	health := daemon.NewHealth(reg)
 
 	var sensors []*sensor.Sensor
-	decodeErrs := newErrorReporter(log, "decode error")
+	rejects, err := openRejects(o.rejects)
+	if err != nil {
+		return err
+	}
+	if rejects != nil {
+		defer rejects.Close()
+	}
+	decodeErrs, onDecodeError := decodeErrors(log, rejects)
 	add := func(src capture.Source, kind string) error {
 		sc := sensorConfig(cfg, kind)
-		sc.OnDecodeError = decodeErrs.report
+		sc.OnDecodeError = onDecodeError
 		s, err := sensor.New(sc, src, sink, true)
 		if err != nil {
 			return err

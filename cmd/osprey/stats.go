@@ -13,7 +13,7 @@ import (
 )
 
 // printReadStats writes osprey read's --stats summary.
-func printReadStats(w io.Writer, st sensor.Stats, src *capture.FileSource, elapsed time.Duration, fileErrors uint64) {
+func printReadStats(w io.Writer, st sensor.Stats, src *capture.FileSource, elapsed time.Duration, fileErrors, decodeErrors uint64) {
 	fs := src.Stats()
 	var d decode.Stats
 	for _, s := range st.Decode {
@@ -46,7 +46,7 @@ func printReadStats(w io.Writer, st sensor.Stats, src *capture.FileSource, elaps
 		}
 	}
 	fmt.Fprintf(w, "tunnels:        %s\n", orNone(tun))
-	fmt.Fprintf(w, "decode errors:  %s\n", orNone(sortedCounts(d.ErrorsByReason())))
+	fmt.Fprintf(w, "decode errors:  %d (%s)\n", decodeErrors, orNone(sortedCounts(d.ErrorsByReason())))
 	fmt.Fprintf(w, "evictions:      %s\n", orNone(sortedCounts(evicted)))
 }
 

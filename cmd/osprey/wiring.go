@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/output"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
@@ -90,6 +91,28 @@ func (r *errorReporter) report(source string, err error) {
 	}
 	r.inWin++
 	r.log.Warn(r.what, "source", source, "error", err.Error())
+}
+
+// decodeErrors returns the sensor's decode-error hook: log at a bounded
+// rate and, with a dead-letter file, keep the frame.
+func decodeErrors(log *slog.Logger, rejects *rejectWriter) (*errorReporter, func(string, *capture.Frame, error)) {
+	r := newErrorReporter(log, "decode error")
+	return r, func(source string, f *capture.Frame, err error) {
+		r.report(source, err)
+		if rejects != nil {
+			if werr := rejects.write(f, err); werr != nil {
+				r.report("rejects file", werr)
+			}
+		}
+	}
+}
+
+// openRejects opens the --rejects file, if one was asked for.
+func openRejects(path string) (*rejectWriter, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return newRejectWriter(path)
 }
 
 func (r *errorReporter) total() uint64 {

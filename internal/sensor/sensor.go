@@ -35,9 +35,10 @@ type Config struct {
 	BatchSize int
 	// Tick is how often live sources expire idle flows by wall-clock time.
 	Tick time.Duration
-	// OnDecodeError sees every decode error (the sensor counts them too);
-	// it must not keep err. Nil ignores them.
-	OnDecodeError func(source string, err error)
+	// OnDecodeError sees every frame that did not decode, with the error
+	// (the sensor counts them too); it must keep neither past the call.
+	// Nil ignores them.
+	OnDecodeError func(source string, f *capture.Frame, err error)
 }
 
 // DefaultConfig returns the defaults of every stage.
@@ -174,7 +175,7 @@ func (s *Sensor) handle(stream int, f *capture.Frame) error {
 	if err := s.decoders[stream].Decode(f.Data, f.LinkType, outer, p); err != nil {
 		s.decodeErrors.Add(1)
 		if s.cfg.OnDecodeError != nil {
-			s.cfg.OnDecodeError(s.src.Name(), err)
+			s.cfg.OnDecodeError(s.src.Name(), f, err)
 		}
 	}
 	p.Timestamp = f.Timestamp
