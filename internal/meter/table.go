@@ -245,15 +245,19 @@ func (t *Table) Advance(now time.Time) {
 	t.sweep(true)
 }
 
-// Flush ends every flow with reason ("eof" or "shutdown").
+// Flush ends every flow with reason ("eof" or "shutdown") and empties
+// the table at once rather than removing flows one by one.
 func (t *Table) Flush(reason string) {
 	for p := range t.pages {
 		for i := range t.pages[p] {
 			if t.pages[p][i].uid != 0 {
-				t.end(uint32(p)<<pageBits|uint32(i), reason)
+				t.write(&t.pages[p][i], reason, true)
 			}
 		}
 	}
+	t.pages, t.free, t.n = nil, nil, 0
+	t.index = make([]uint64, 1024)
+	t.frags = [len(t.frags)]fragEntry{}
 }
 
 // sweep checks a slice of the table for flows that are due, so that every
@@ -284,7 +288,7 @@ func (t *Table) sweep(all bool) {
 		}
 		if reason := t.due(f); reason != "" {
 			t.end(t.cursor, reason)
-		} else if t.active > 0 && t.now-f.first >= int64(f.nextSeq+1)*t.active {
+		} else if t.active > 0 && t.now-f.first >= (int64(f.nextSeq)+1)*t.active {
 			t.write(f, "active", false) // advances nextSeq: the next interval
 		}
 	}
