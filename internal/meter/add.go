@@ -34,11 +34,7 @@ func (t *Table) Add(p *decode.Packet) {
 	num, f, isOrig := t.find(&tup, p)
 	if p.BadChecksum {
 		// As Zeek: the packet is not counted, only noted in the history.
-		e := &f.resp
-		if isOrig {
-			e = &f.orig
-		}
-		f.checkHistory(e, histChecksum, 'C')
+		f.checkHistory(f.side(isOrig), histChecksum, 'C')
 		return
 	}
 	if f.orig.pkts+f.resp.pkts == 0 {
@@ -52,11 +48,7 @@ func (t *Table) Add(p *decode.Packet) {
 	case 6:
 		t.tcp(f, p, isOrig)
 	case 17:
-		if isOrig {
-			f.checkHistory(&f.orig, histData, 'D')
-		} else {
-			f.checkHistory(&f.resp, histData, 'D')
-		}
+		f.checkHistory(f.side(isOrig), histData, 'D')
 	}
 	if p.Fragment { // first fragment: remember where the rest goes
 		e := &t.frags[fragSlot(p.FragID, &tup.src)]
@@ -66,10 +58,7 @@ func (t *Table) Add(p *decode.Packet) {
 
 // count adds one packet's counters to the right endpoint.
 func (t *Table) count(f *flow, isOrig bool, ipLen, payload int) {
-	e := &f.resp
-	if isOrig {
-		e = &f.orig
-	}
+	e := f.side(isOrig)
 	e.pkts++
 	e.ipBytes += uint64(ipLen)
 	if f.key.proto != 6 {
@@ -167,18 +156,14 @@ func (t *Table) tunnels(p *decode.Packet) uint64 {
 			tup.vni = p.Tunnels[i-1].VNI
 			tup.mirror, _ = t.intern(p.Tunnels[i-1].Src, p.Tunnels[i-1].Dst)
 		}
-		var outer decode.Packet
+		outer := &t.outerPkt // find reads only these fields of it
 		outer.IPProto, outer.IPVersion, outer.Dst = 17, 4, tn.Dst
 		if tn.Dst.Is6() && !tn.Dst.Is4In6() {
 			outer.IPVersion = 6
 		}
-		_, f, isOrig := t.find(&tup, &outer)
+		_, f, isOrig := t.find(&tup, outer)
 		t.count(f, isOrig, tn.IPLen, tn.PayloadLen)
-		if isOrig {
-			f.checkHistory(&f.orig, histData, 'D')
-		} else {
-			f.checkHistory(&f.resp, histData, 'D')
-		}
+		f.checkHistory(f.side(isOrig), histData, 'D')
 		if parent != 0 {
 			f.addParent(parent)
 		}

@@ -100,4 +100,12 @@ func (f *flow) checkHistory(e *endpoint, bit uint16, code byte) bool {
 	return false
 }
 
+// side returns the originator's or the responder's endpoint.
+func (f *flow) side(isOrig bool) *endpoint {
+	if isOrig {
+		return &f.orig
+	}
+	return &f.resp
+}
+
 func (f *flow) answered() bool { return f.resp.pkts > 0 }

@@ -47,19 +47,19 @@ type Table struct {
 	free  []uint32
 	n     int
 
-	now        int64 // packet clock, unix ns
-	nextSweep  int64
-	cursor     uint32
-	idle       [4]int64 // tcp, udp, icmp, other
-	active     int64
-	localNets  []netip.Prefix
-	mirrorIdx  map[mirrorPair]uint32
-	mirrors    []mirrorPair
-	recent     [16]recentMirror
-	recentNext uint8
-	frags      [256]fragEntry
-	sess       schema.Session
-	rng        *rand.Rand
+	now       int64 // packet clock, unix ns
+	nextSweep int64
+	cursor    uint32
+	idle      [4]int64 // tcp, udp, icmp, other
+	active    int64
+	localNets []netip.Prefix
+	mirrorIdx map[mirrorPair]uint32
+	mirrors   []mirrorPair
+	recent    [64]recentMirror
+	outerPkt  decode.Packet // scratch for outer tunnel headers, reused
+	frags     [256]fragEntry
+	sess      schema.Session
+	rng       *rand.Rand
 
 	stats Stats
 }
@@ -348,11 +348,12 @@ func (t *Table) intern(src, dst netip.Addr) (uint32, bool) {
 		pair, srcLo = mirrorPair{dst, src}, false
 	}
 	// A sensor sees a handful of mirror sources at a time: a small
-	// round-robin cache in front of the map saves hashing 48 bytes a packet.
-	for i := range t.recent {
-		if t.recent[i].idx != 0 && t.recent[i].pair == pair {
-			return t.recent[i].idx, srcLo
-		}
+	// direct-mapped cache (by the addresses' last bytes) in front of the
+	// map saves hashing 48 bytes a packet.
+	lo, hi := pair.lo.As16(), pair.hi.As16()
+	c := &t.recent[(lo[15]^hi[15]^hi[14])%uint8(len(t.recent))]
+	if c.idx != 0 && c.pair == pair {
+		return c.idx, srcLo
 	}
 	idx, ok := t.mirrorIdx[pair]
 	if !ok {
@@ -360,8 +361,7 @@ func (t *Table) intern(src, dst netip.Addr) (uint32, bool) {
 		t.mirrors = append(t.mirrors, pair)
 		t.mirrorIdx[pair] = idx
 	}
-	t.recent[t.recentNext%uint8(len(t.recent))] = recentMirror{pair, idx}
-	t.recentNext++
+	*c = recentMirror{pair, idx}
 	return idx, srcLo
 }
 
