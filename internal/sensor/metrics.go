@@ -8,6 +8,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type Collector struct {
 	s                                                *Sensor
 	frames, bytes, decodeErrors, sessions, flowsOpen *prometheus.Desc
+	flows, evictions                                 *prometheus.Desc
 }
 
 // NewCollector describes the sensor's metrics, labelled with its source.
@@ -22,12 +23,15 @@ func NewCollector(s *Sensor, source string) *Collector {
 		decodeErrors: d("decode_errors_total", "Frames the decoder could not fully decode."),
 		sessions:     d("sessions_total", "Session records handed to the sink."),
 		flowsOpen:    d("flows_open", "Flows tracked right now."),
+		flows:        d("flows_total", "Flows created."),
+		evictions: prometheus.NewDesc("osprey_sensor_evictions_total", "Flows ended early by the memory cap (meter.max_flows), by reason.",
+			[]string{"reason"}, l),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen} {
+	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen, c.flows, c.evictions} {
 		ch <- d
 	}
 }
@@ -39,13 +43,25 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(bytes))
 	ch <- prometheus.MustNewConstMetric(c.decodeErrors, prometheus.CounterValue, float64(c.s.decodeErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.CounterValue, float64(c.s.sessions.Load()))
-	open := 0
+	// Tables are only read under their shard's lock, which live sources
+	// (the only ones scraped) always take.
+	open, flows := 0, uint64(0)
+	evicted := map[string]uint64{"cap_unanswered": 0, "cap_established": 0}
 	for _, sh := range c.s.shards {
 		if sh.locked {
 			sh.mu.Lock()
 			open += sh.table.Len()
+			st := sh.table.Stats()
 			sh.mu.Unlock()
+			flows += st.Flows
+			for k, v := range st.Evicted {
+				evicted[k] += v
+			}
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(c.flowsOpen, prometheus.GaugeValue, float64(open))
+	ch <- prometheus.MustNewConstMetric(c.flows, prometheus.CounterValue, float64(flows))
+	for reason, n := range evicted {
+		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(n), reason)
+	}
 }

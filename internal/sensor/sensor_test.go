@@ -10,10 +10,12 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/decode"
 	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
 type memSink struct {
@@ -52,6 +54,7 @@ func TestShardedUDP(t *testing.T) {
 		t.Fatal(err)
 	}
 	sink := &memSink{}
+	reg := prometheus.NewRegistry()
 	cfg := DefaultConfig()
 	cfg.Shards = 2
 	cfg.Tick = 20 * time.Millisecond
@@ -59,6 +62,7 @@ func TestShardedUDP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg.MustRegister(NewCollector(s, "udp"))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -76,6 +80,13 @@ func TestShardedUDP(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) && src.Stats().Datagrams < 2*flows {
 		time.Sleep(10 * time.Millisecond)
+	}
+	// Scraped while running (the race detector watches this).
+	if n := testutil.ToFloat64(t, NewCollector(s, "udp"), "osprey_sensor_flows_total"); n == 0 {
+		t.Error("osprey_sensor_flows_total is 0 while flows were metered")
+	}
+	if _, err := reg.Gather(); err != nil {
+		t.Error(err)
 	}
 	cancel()
 	if err := <-done; err != nil {
