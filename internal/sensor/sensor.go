@@ -187,17 +187,15 @@ func (s *Sensor) handle(stream int, f *capture.Frame) error {
 	if len(s.shards) > 1 {
 		sh = s.shards[meter.FlowHash(p)%uint64(len(s.shards))]
 	}
-	if sh.locked {
-		sh.mu.Lock()
+	if !sh.locked {
 		sh.table.Add(p)
-		sh.mu.Unlock()
-	} else {
-		sh.table.Add(p)
-	}
-	if sh.sinkErr != nil {
 		return sh.sinkErr
 	}
-	return nil
+	sh.mu.Lock()
+	sh.table.Add(p)
+	err := sh.sinkErr
+	sh.mu.Unlock()
+	return err
 }
 
 // tick expires idle flows by wall-clock time for live sources, which may
