@@ -33,7 +33,7 @@ demo: build
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
 
-test: deps-test vet staticcheck unit race fuzz-smoke
+test: deps-test vet staticcheck fuzz-smoke unit race
 
 vet:
 	$(GO) vet ./...
