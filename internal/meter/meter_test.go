@@ -321,3 +321,30 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// BenchmarkAddVXLAN is BenchmarkAdd for mirrored packets: each carries a
+// VXLAN tunnel whose outer conversation is metered too.
+func BenchmarkAddVXLAN(b *testing.B) {
+	for _, outer := range []bool{true, false} {
+		b.Run(map[bool]string{true: "with-outer-sessions", false: "inner-only"}[outer], func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.TunnelSessions = outer
+			tab, _ := New(cfg, func(*schema.Session) {})
+			pkts := make([]*decode.Packet, 10_000)
+			for i := range pkts {
+				p := tcpPacket(seg{true, "PA", uint32(i), 1, 100}, 0)
+				p.SrcPort = uint16(1024 + i)
+				p.NumTunnels = 1
+				p.Tunnels[0] = decode.Tunnel{Kind: decode.TunnelVXLAN, VNI: 42, Src: netip.MustParseAddr("172.31.0.10"),
+					Dst: netip.MustParseAddr("172.31.0.250"), SrcPort: uint16(50000 + i%97), DstPort: 4789, IPProto: 17, IPLen: 200, PayloadLen: 172}
+				pkts[i] = p
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				tab.Add(pkts[i%len(pkts)])
+				i++
+			}
+		})
+	}
+}
