@@ -31,7 +31,7 @@ func (t *Table) Add(p *decode.Packet) {
 	var tup pktTuple
 	mirror, srcLo := t.mirrorOf(p)
 	tupleOf(p, &tup, mirror)
-	num, f, isOrig := t.find(&tup, p)
+	num, f, isOrig := t.find(&tup, p, &t.lastInner)
 	if p.BadChecksum {
 		// As Zeek: the packet is not counted, only noted in the history.
 		f.checkHistory(f.side(isOrig), histChecksum, 'C')
@@ -70,21 +70,42 @@ func (t *Table) count(f *flow, isOrig bool, ipLen, payload int) {
 // find returns the flow of the tuple, creating it (and ending a flow that
 // the packet shows to be over) as needed, and whether the packet comes
 // from the flow's originator.
-func (t *Table) find(tup *pktTuple, p *decode.Packet) (uint32, *flow, bool) {
+func (t *Table) find(tup *pktTuple, p *decode.Packet, last *lastFlow) (uint32, *flow, bool) {
 	k, srcIsA := tup.canonical()
+	if last.uid != 0 && last.key.eq(&k) {
+		// Packets come in trains: the flow of the previous packet is
+		// found without hashing or probing.
+		if f := t.flowAt(last.num); f.uid == last.uid && t.over(f, p) == "" {
+			return last.num, f, srcIsA == f.origIsA
+		}
+	}
+	num, f, isOrig := t.findSlow(&k, srcIsA, tup, p)
+	*last = lastFlow{key: k, num: num, uid: f.uid}
+	return num, f, isOrig
+}
+
+// lastFlow remembers the flow of the previous packet (one for inner
+// flows, one for outer tunnel flows).
+type lastFlow struct {
+	key flowKey
+	num uint32
+	uid uint64
+}
+
+func (t *Table) findSlow(k *flowKey, srcIsA bool, tup *pktTuple, p *decode.Packet) (uint32, *flow, bool) {
 	h := k.hash(t.seed)
-	num, slot, found := t.lookup(&k, h)
+	num, slot, found := t.lookup(k, h)
 	if found {
 		f := t.flowAt(num)
 		if reason := t.over(f, p); reason == "" {
 			return num, f, srcIsA == f.origIsA
 		} else {
 			t.end(num, reason)
-			_, slot, _ = t.lookup(&k, h)
+			_, slot, _ = t.lookup(k, h)
 		}
 	}
-	num, f := t.insert(&k, h, slot)
-	f.uid = t.uid(&k)
+	num, f := t.insert(k, h, slot)
+	f.uid = t.uid(k)
 	f.first, f.last = t.now, t.now
 	f.origIsA = srcIsA
 	if t.flip(tup, p) {
@@ -161,7 +182,7 @@ func (t *Table) tunnels(p *decode.Packet) uint64 {
 		if tn.Dst.Is6() && !tn.Dst.Is4In6() {
 			outer.IPVersion = 6
 		}
-		_, f, isOrig := t.find(&tup, outer)
+		_, f, isOrig := t.find(&tup, outer, &t.lastOuter)
 		t.count(f, isOrig, tn.IPLen, tn.PayloadLen)
 		f.checkHistory(f.side(isOrig), histData, 'D')
 		if parent != 0 {

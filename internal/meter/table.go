@@ -57,6 +57,8 @@ type Table struct {
 	mirrors   []mirrorPair
 	recent    [64]recentMirror
 	outerPkt  decode.Packet // scratch for outer tunnel headers, reused
+	lastInner lastFlow
+	lastOuter lastFlow
 	frags     [256]fragEntry
 	sess      schema.Session
 	rng       *rand.Rand
@@ -258,6 +260,7 @@ func (t *Table) Flush(reason string) {
 	t.pages, t.free, t.n = nil, nil, 0
 	t.index = make([]uint64, 1024)
 	t.frags = [len(t.frags)]fragEntry{}
+	t.lastInner, t.lastOuter = lastFlow{}, lastFlow{}
 }
 
 // sweep checks a slice of the table for flows that are due, so that every
