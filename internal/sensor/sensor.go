@@ -149,7 +149,7 @@ func (s *Sensor) Run(ctx context.Context) error {
 	})
 	runErr := g.Wait()
 	reason := "eof"
-	if s.live {
+	if s.live || ctx.Err() != nil { // stopped rather than at the end of the input
 		reason = "shutdown"
 	}
 	var sinkErr error
