@@ -14,6 +14,8 @@ import (
 	"time"
 	"unsafe"
 
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
 	"github.com/osprey-ndr/osprey/internal/decode"
@@ -175,12 +177,29 @@ func (s *UDPSource) Run(ctx context.Context, h Handler) error {
 	return ctx.Err()
 }
 
+// batchSize is how many datagrams one recvmmsg call may return.
+const batchSize = 32
+
+// batchReader is what ipv4.PacketConn and ipv6.PacketConn share.
+type batchReader interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
 func (k *udpSocket) read(ctx context.Context, stream int, h Handler) error {
-	buf := make([]byte, 65536)
-	oob := make([]byte, 128)
+	// recvmmsg through x/net: one system call for up to batchSize
+	// datagrams, where ReadMsgUDP would make one each.
+	var br batchReader = ipv4.NewPacketConn(k.conn)
+	if k.local.Addr().Is6() && !k.local.Addr().Is4In6() {
+		br = ipv6.NewPacketConn(k.conn)
+	}
+	ms := make([]ipv4.Message, batchSize)
+	for i := range ms {
+		ms[i].Buffers = [][]byte{make([]byte, 65536)}
+		ms[i].OOB = make([]byte, 64)
+	}
 	f := Frame{LinkType: k.kind, OuterDst: k.local}
 	for {
-		n, oobn, _, from, err := k.conn.ReadMsgUDPAddrPort(buf, oob)
+		n, err := br.ReadBatch(ms, 0)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
@@ -188,19 +207,26 @@ func (k *udpSocket) read(ctx context.Context, stream int, h Handler) error {
 			k.errors.Add(1)
 			continue
 		}
-		if oobn > 0 {
-			if d, ok := rxqOverflow(oob[:oobn]); ok {
-				k.drops.Store(uint64(d))
+		now := time.Now()
+		for i := range n {
+			m := &ms[i]
+			if m.NN > 0 {
+				if d, ok := rxqOverflow(m.OOB[:m.NN]); ok {
+					k.drops.Store(uint64(d))
+				}
 			}
-		}
-		k.datagrams.Add(1)
-		k.bytes.Add(uint64(n))
-		f.Data = buf[:n]
-		f.CaptureLen, f.WireLen = n, n
-		f.Timestamp = time.Now()
-		f.OuterSrc = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if err := h(stream, &f); err != nil {
-			return err
+			k.datagrams.Add(1)
+			k.bytes.Add(uint64(m.N))
+			f.Data = m.Buffers[0][:m.N]
+			f.CaptureLen, f.WireLen = m.N, m.N
+			f.Timestamp = now
+			if ua, ok := m.Addr.(*net.UDPAddr); ok {
+				f.OuterSrc = ua.AddrPort()
+				f.OuterSrc = netip.AddrPortFrom(f.OuterSrc.Addr().Unmap(), f.OuterSrc.Port())
+			}
+			if err := h(stream, &f); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -150,3 +150,4 @@ func TestAFPacketLoopback(t *testing.T) {
 		}
 	}
 }
+
