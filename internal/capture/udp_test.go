@@ -150,4 +150,3 @@ func TestAFPacketLoopback(t *testing.T) {
 		}
 	}
 }
-
