@@ -251,5 +251,8 @@ func communityID(s *schema.Session) string {
 	binary.BigEndian.PutUint16(buf[n+2:], dp)
 	n += 4
 	sum := sha1.Sum(buf[:n])
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	var out [2 + 28]byte // "1:" and the base64 of 20 bytes, built in place
+	out[0], out[1] = '1', ':'
+	base64.StdEncoding.Encode(out[2:], sum[:])
+	return string(out[:])
 }
