@@ -231,3 +231,31 @@ func TestVerifyChecksums(t *testing.T) {
 		t.Error("checksum verified although off")
 	}
 }
+
+// TestTunnelDepth: three nested encapsulations decode to the inner frame
+// (MaxTunnels is 4); a fifth is refused as too deep, keeping the outer ones.
+func TestTunnelDepth(t *testing.T) {
+	inner := serialize(t, eth(layers.EthernetTypeIPv4), ip4("10.1.0.1", "10.1.0.2", layers.IPProtocolTCP), tcp(40000, 443, true))
+	wrap := func(vni uint32, frame []byte) []byte {
+		return serialize(t, eth(layers.EthernetTypeIPv4), ip4("172.31.0.10", "172.31.0.250", layers.IPProtocolUDP),
+			udp(50000, 4789), &layers.VXLAN{ValidIDFlag: true, VNI: vni}, gopacket.Payload(frame))
+	}
+	frame := inner
+	for vni := uint32(1); vni <= 3; vni++ {
+		frame = wrap(vni, frame)
+	}
+	d := NewDecoder(DefaultConfig())
+	var p Packet
+	if err := d.Decode(frame, LinkEthernet, nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.NumTunnels != 3 || p.Tunnels[0].VNI != 3 || p.Tunnels[2].VNI != 1 || p.DstPort != 443 {
+		t.Errorf("3 tunnels: %+v", summarize(&p))
+	}
+	for vni := uint32(4); vni <= 5; vni++ {
+		frame = wrap(vni, frame)
+	}
+	if err := d.Decode(frame, LinkEthernet, nil, &p); !errors.Is(err, ErrTooDeep) || p.NumTunnels != MaxTunnels {
+		t.Errorf("5 tunnels: error %v, %d tunnels kept", err, p.NumTunnels)
+	}
+}

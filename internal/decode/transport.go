@@ -49,7 +49,7 @@ func (d *Decoder) transport(b []byte, off, l4len int, p *Packet) error {
 				return nil // Zeek ignores such a packet but for its 'C' history letter
 			}
 		}
-		if p.NumTunnels < MaxTunnels && !p.Fragment {
+		if !p.Fragment { // a fifth nested tunnel fails in enter as too deep
 			if d.isVXLAN(p.DstPort) {
 				return d.vxlanLayer(b, off+8, d.outer(p, l4len-8), p)
 			}
@@ -77,7 +77,7 @@ func (d *Decoder) transport(b []byte, off, l4len int, p *Packet) error {
 			p.Payload = b[off+8:]
 		}
 	case 47:
-		if p.NumTunnels < MaxTunnels && !p.Fragment {
+		if !p.Fragment {
 			return d.gre(b, off, l4len, p)
 		}
 		p.PayloadLen = l4len
