@@ -11,7 +11,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/sensor"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
 
 type readOpts struct {
@@ -21,6 +23,7 @@ type readOpts struct {
 	progress bool
 	cpuprof  string
 	rejects  string
+	filter   string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -45,6 +48,7 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file (the error as packet comment)")
+	f.StringVar(&o.filter, "filter", "", `write only the sessions that match, e.g. 'dst.port in (22, 23) and bytes > 1MB' (docs/filter.md)`)
 	return cmd
 }
 
@@ -61,6 +65,13 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	sink, err := newSink(o.output, w, cfg)
 	if err != nil {
 		return err
+	}
+	if o.filter != "" {
+		expr, err := filter.Parse(o.filter)
+		if err != nil {
+			return fmt.Errorf("--filter: %w", err)
+		}
+		sink = pipeline.Filter(sink, filter.Compile(expr))
 	}
 	fileErrs := newErrorReporter(log, "capture file error")
 	src := capture.NewFileSource(paths, capture.FileOptions{

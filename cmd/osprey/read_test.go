@@ -73,3 +73,26 @@ func TestReadBadInput(t *testing.T) {
 		t.Error("more than one frame rejected")
 	}
 }
+
+// TestReadFilter: --filter keeps the matching sessions; a bad filter is an
+// error naming the column.
+func TestReadFilter(t *testing.T) {
+	pcap := filepath.Join(testutil.SharedTestdata(t), "zeek", "wikipedia", "wikipedia.pcap")
+	stdout, stderr, err := osprey(t, "read", "--output", "json", "--filter", "dst.port = 80 and proto = tcp", pcap)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 10 { // Zeek's conn.log has 10 TCP connections to port 80
+		t.Errorf("%d sessions, want 10", len(lines))
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `"port":80}`) || !strings.Contains(l, `"transport":"tcp"`) {
+			t.Errorf("session does not match the filter: %s", l)
+		}
+	}
+	_, stderr, err = osprey(t, "read", "--filter", "dst.port > http", pcap)
+	if err == nil || !strings.Contains(stderr, "--filter: filter: column 12: dst.port is a number") {
+		t.Errorf("bad filter: %v, stderr %s", err, stderr)
+	}
+}

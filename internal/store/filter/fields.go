@@ -3,6 +3,8 @@ package filter
 import (
 	"sort"
 	"strings"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
 // Kind is the type of a field or literal.
@@ -37,42 +39,84 @@ type Field struct {
 	Kind   Kind
 	Column string
 	Doc    string
+	get    func(*schema.Session) fieldValue
 }
 
 // Fields is the catalogue of session fields. "src"/"dst" are the
 // originator and responder ("orig"/"resp" are accepted as aliases), and
-// bytes/packets without a side are both directions added.
+// bytes/packets without a side are both directions added. Each field
+// carries how to read it from a Session, for Compile.
 var Fields = func() map[string]*Field {
 	m := map[string]*Field{}
-	add := func(name string, k Kind, column, doc string) {
-		m[name] = &Field{Name: name, Kind: k, Column: column, Doc: doc}
+	add := func(name string, k Kind, column, doc string, get func(*schema.Session) fieldValue) {
+		m[name] = &Field{Name: name, Kind: k, Column: column, Doc: doc, get: get}
 	}
-	for _, side := range []struct{ name, col string }{{"src", "orig"}, {"dst", "resp"}} {
-		add(side.name+".ip", KindAddr, side.col+"_ip", "address; compare with = or in (…) with addresses and CIDR prefixes")
-		add(side.name+".port", KindNumber, side.col+"_port", "TCP/UDP port; ICMP type (src) or code/counterpart (dst)")
-		add(side.name+".mac", KindString, side.col+"_mac", "Ethernet address")
-		add(side.name+".tag", KindString, side.col+"_tags", "one of the end's tags (enrichment)")
-		add(side.name+".segment", KindString, side.col+"_segment", "segment (enrichment)")
-		add(side.name+".asset", KindString, side.col+"_asset", "asset id (enrichment)")
-		add(side.name+".bytes", KindNumber, side.col+"_bytes", "payload bytes sent by this end")
-		add(side.name+".packets", KindNumber, side.col+"_pkts", "packets sent by this end")
+	str := func(f func(*schema.Session) string) func(*schema.Session) fieldValue {
+		return func(s *schema.Session) fieldValue { v := f(s); return fieldValue{str: v, ok: v != ""} }
 	}
-	add("bytes", KindNumber, "orig_bytes + resp_bytes", "payload bytes both ways")
-	add("packets", KindNumber, "orig_pkts + resp_pkts", "packets both ways")
-	add("ip_bytes", KindNumber, "orig_ip_bytes + resp_ip_bytes", "IP bytes both ways")
-	add("duration", KindDuration, "duration", "end − start")
-	add("proto", KindString, "transport", "tcp, udp, icmp, unknown_transport")
-	add("ip_proto", KindNumber, "ip_proto", "IP protocol number")
-	add("app", KindString, "app", "application protocol")
-	add("conn_state", KindString, "conn_state", "Zeek connection state (S0, SF, REJ, …)")
-	add("history", KindString, "history", "Zeek history letters")
-	add("direction", KindString, "direction", "inbound, outbound, internal, external")
-	add("vni", KindNumber, "mirror_vni", "VXLAN/GENEVE VNI of the mirror session")
-	add("mirror", KindAddr, "mirror_source", "outer source of the mirrored packets")
-	add("sensor", KindString, "sensor", "sensor name")
-	add("source", KindString, "source", "kind of source (pcap, mirror, afpacket, …)")
-	add("missed_bytes", KindNumber, "missed_bytes", "TCP bytes never seen")
-	add("community_id", KindString, "community_id", "Community ID v1")
+	num := func(f func(*schema.Session) uint64) func(*schema.Session) fieldValue {
+		return func(s *schema.Session) fieldValue { return fieldValue{num: float64(f(s)), ok: true} }
+	}
+	// Enrichment (tags, segments, assets) is not on sessions yet: no value.
+	none := func(*schema.Session) fieldValue { return fieldValue{} }
+	end := func(orig bool) func(*schema.Session) *schema.Endpoint {
+		if orig {
+			return func(s *schema.Session) *schema.Endpoint { return &s.Orig }
+		}
+		return func(s *schema.Session) *schema.Endpoint { return &s.Resp }
+	}
+	for _, side := range []struct {
+		name, col string
+		orig      bool
+	}{{"src", "orig", true}, {"dst", "resp", false}} {
+		ep, orig := end(side.orig), side.orig
+		add(side.name+".ip", KindAddr, side.col+"_ip", "address; compare with = or in (…) with addresses and CIDR prefixes",
+			func(s *schema.Session) fieldValue { a := ep(s).IP; return fieldValue{addr: a, ok: a.IsValid()} })
+		add(side.name+".port", KindNumber, side.col+"_port", "TCP/UDP port; ICMP type (src) or code/counterpart (dst)",
+			num(func(s *schema.Session) uint64 { return uint64(ep(s).Port) }))
+		add(side.name+".mac", KindString, side.col+"_mac", "Ethernet address", str(func(s *schema.Session) string { return ep(s).MAC }))
+		add(side.name+".tag", KindString, side.col+"_tags", "one of the end's tags (enrichment)", none)
+		add(side.name+".segment", KindString, side.col+"_segment", "segment (enrichment)", none)
+		add(side.name+".asset", KindString, side.col+"_asset", "asset id (enrichment)", none)
+		add(side.name+".bytes", KindNumber, side.col+"_bytes", "payload bytes sent by this end", num(func(s *schema.Session) uint64 {
+			if orig {
+				return s.OrigBytes
+			}
+			return s.RespBytes
+		}))
+		add(side.name+".packets", KindNumber, side.col+"_pkts", "packets sent by this end", num(func(s *schema.Session) uint64 {
+			if orig {
+				return s.OrigPkts
+			}
+			return s.RespPkts
+		}))
+	}
+	add("bytes", KindNumber, "orig_bytes + resp_bytes", "payload bytes both ways", num(func(s *schema.Session) uint64 { return s.OrigBytes + s.RespBytes }))
+	add("packets", KindNumber, "orig_pkts + resp_pkts", "packets both ways", num(func(s *schema.Session) uint64 { return s.OrigPkts + s.RespPkts }))
+	add("ip_bytes", KindNumber, "orig_ip_bytes + resp_ip_bytes", "IP bytes both ways", num(func(s *schema.Session) uint64 { return s.OrigIPBytes + s.RespIPBytes }))
+	add("duration", KindDuration, "duration", "end − start", func(s *schema.Session) fieldValue { return fieldValue{dur: s.End.Sub(s.Start), ok: true} })
+	add("proto", KindString, "transport", "tcp, udp, icmp, unknown_transport", str(func(s *schema.Session) string { return s.Transport }))
+	add("ip_proto", KindNumber, "ip_proto", "IP protocol number", num(func(s *schema.Session) uint64 { return uint64(s.Proto) }))
+	add("app", KindString, "app", "application protocol", str(func(s *schema.Session) string { return s.App }))
+	add("conn_state", KindString, "conn_state", "Zeek connection state (S0, SF, REJ, …)", str(func(s *schema.Session) string { return s.ConnState }))
+	add("history", KindString, "history", "Zeek history letters", str(func(s *schema.Session) string { return s.History }))
+	add("direction", KindString, "direction", "inbound, outbound, internal, external", str(func(s *schema.Session) string { return s.Direction }))
+	add("vni", KindNumber, "mirror_vni", "VXLAN/GENEVE VNI of the mirror session", func(s *schema.Session) fieldValue {
+		if s.Mirror == nil {
+			return fieldValue{}
+		}
+		return fieldValue{num: float64(s.Mirror.VNI), ok: true}
+	})
+	add("mirror", KindAddr, "mirror_source", "outer source of the mirrored packets", func(s *schema.Session) fieldValue {
+		if s.Mirror == nil {
+			return fieldValue{}
+		}
+		return fieldValue{addr: s.Mirror.Source, ok: true}
+	})
+	add("sensor", KindString, "sensor", "sensor name", str(func(s *schema.Session) string { return s.Sensor }))
+	add("source", KindString, "source", "kind of source (pcap, mirror, afpacket, …)", str(func(s *schema.Session) string { return s.Source }))
+	add("missed_bytes", KindNumber, "missed_bytes", "TCP bytes never seen", num(func(s *schema.Session) uint64 { return s.MissedBytes }))
+	add("community_id", KindString, "community_id", "Community ID v1", str(func(s *schema.Session) string { return s.CommunityID }))
 	return m
 }()
 
