@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
@@ -87,7 +89,11 @@ func TestReadFilter(t *testing.T) {
 		t.Errorf("%d sessions, want 10", len(lines))
 	}
 	for _, l := range lines {
-		if !strings.Contains(l, `"port":80}`) || !strings.Contains(l, `"transport":"tcp"`) {
+		var s schema.Session
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.Resp.Port != 80 || s.Transport != "tcp" {
 			t.Errorf("session does not match the filter: %s", l)
 		}
 	}
