@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
