@@ -27,6 +27,7 @@ func sensorConfig(cfg config.Config, source string) sensor.Config {
 	m.MaxFlows = cfg.Meter.MaxFlows
 	m.TunnelSessions = cfg.Meter.TunnelSessions
 	m.LocalNets = cfg.Meter.LocalNets
+	m.CommunityIDSeed = cfg.Meter.CommunityIDSeed
 	m.Sensor, m.Tenant, m.Source = cfg.Sensor.Name, cfg.Sensor.Tenant, source
 	sc.Shards = cfg.Meter.Shards
 	return sc

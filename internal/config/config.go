@@ -34,15 +34,16 @@ type Decode struct {
 
 // Meter holds the flow table's timeouts and memory cap.
 type Meter struct {
-	IdleTCP        time.Duration  `yaml:"idle_tcp"`
-	IdleUDP        time.Duration  `yaml:"idle_udp"`
-	IdleICMP       time.Duration  `yaml:"idle_icmp"`
-	IdleOther      time.Duration  `yaml:"idle_other"`
-	Active         time.Duration  `yaml:"active"`
-	MaxFlows       int            `yaml:"max_flows"`
-	TunnelSessions bool           `yaml:"tunnel_sessions"`
-	LocalNets      []netip.Prefix `yaml:"local_nets"`
-	Shards         int            `yaml:"shards"`
+	IdleTCP         time.Duration  `yaml:"idle_tcp"`
+	IdleUDP         time.Duration  `yaml:"idle_udp"`
+	IdleICMP        time.Duration  `yaml:"idle_icmp"`
+	IdleOther       time.Duration  `yaml:"idle_other"`
+	Active          time.Duration  `yaml:"active"`
+	MaxFlows        int            `yaml:"max_flows"`
+	TunnelSessions  bool           `yaml:"tunnel_sessions"`
+	LocalNets       []netip.Prefix `yaml:"local_nets"`
+	CommunityIDSeed uint16         `yaml:"community_id_seed"`
+	Shards          int            `yaml:"shards"`
 }
 
 // Capture configures the live sources of `osprey sensor`.

@@ -27,6 +27,9 @@ type Config struct {
 	TunnelSessions bool
 	// LocalNets are the monitored networks, for Session.Direction.
 	LocalNets []netip.Prefix
+	// CommunityIDSeed seeds the Community ID hash (Zeek and Suricata
+	// default to 0; sites that mix sensors must use one value).
+	CommunityIDSeed uint16
 	// Written into every session.
 	Sensor, Tenant, Source string
 }

@@ -94,7 +94,7 @@ func (t *Table) write(f *flow, reason string, final bool) {
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)
 	}
-	s.CommunityID = communityID(s)
+	s.CommunityID = communityID(s, t.cfg.CommunityIDSeed)
 	t.stats.Sessions++
 	if !final {
 		t.stats.Interim++
@@ -218,9 +218,9 @@ func connState(f *flow) string {
 	return "OTH"
 }
 
-// communityID is Community ID v1 with seed 0
+// communityID is Community ID v1 with the given seed
 // (https://github.com/corelight/community-id-spec).
-func communityID(s *schema.Session) string {
+func communityID(s *schema.Session, seed uint16) string {
 	sa, da, sp, dp := s.Orig.IP, s.Resp.IP, s.Orig.Port, s.Resp.Port
 	switch s.Proto {
 	case 6, 17, 132, 1, 58:
@@ -242,7 +242,8 @@ func communityID(s *schema.Session) string {
 		}
 	}
 	var buf [2 + 16 + 16 + 4 + 4]byte
-	n := 2 // seed 0
+	binary.BigEndian.PutUint16(buf[:], seed)
+	n := 2
 	n += copy(buf[n:], sa.AsSlice())
 	n += copy(buf[n:], da.AsSlice())
 	buf[n] = s.Proto
