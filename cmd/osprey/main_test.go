@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
 // ospreyBin is the binary built once for the end-to-end tests.
@@ -25,6 +29,23 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// parseSessions reads JSON-lines output of osprey into sessions.
+func parseSessions(t *testing.T, jsonl string) []schema.Session {
+	t.Helper()
+	var out []schema.Session
+	for _, line := range strings.Split(strings.TrimSpace(jsonl), "\n") {
+		if line == "" {
+			continue
+		}
+		var s schema.Session
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // osprey runs the binary and returns stdout and stderr.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -30,11 +28,7 @@ func TestMirrorMetadata(t *testing.T) {
 				t.Fatalf("%v\n%s", err, stderr)
 			}
 			found := false
-			for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-				var s schema.Session
-				if err := json.Unmarshal([]byte(line), &s); err != nil {
-					t.Fatal(err)
-				}
+			for _, s := range parseSessions(t, stdout) {
 				if s.Resp.IP.String() != tc.respIP {
 					continue
 				}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/gopacket/gopacket/pcapgo"
 
-	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
@@ -84,17 +82,13 @@ func TestReadFilter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 10 { // Zeek's conn.log has 10 TCP connections to port 80
-		t.Errorf("%d sessions, want 10", len(lines))
+	sessions := parseSessions(t, stdout)
+	if len(sessions) != 10 { // Zeek's conn.log has 10 TCP connections to port 80
+		t.Errorf("%d sessions, want 10", len(sessions))
 	}
-	for _, l := range lines {
-		var s schema.Session
-		if err := json.Unmarshal([]byte(l), &s); err != nil {
-			t.Fatal(err)
-		}
+	for _, s := range sessions {
 		if s.Resp.Port != 80 || s.Transport != "tcp" {
-			t.Errorf("session does not match the filter: %s", l)
+			t.Errorf("session does not match the filter: %+v", s)
 		}
 	}
 	_, stderr, err = osprey(t, "read", "--filter", "dst.port > http", pcap)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -56,11 +54,7 @@ func TestSuricataFlows(t *testing.T) {
 				t.Fatalf("%v\n%s", err, stderr)
 			}
 			var got *schema.Session
-			for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
-				var s schema.Session
-				if err := json.Unmarshal([]byte(line), &s); err != nil {
-					t.Fatal(err)
-				}
+			for _, s := range parseSessions(t, stdout) {
 				if s.Orig.IP.String() == want.src && s.Orig.Port == want.sport && s.Resp.IP.String() == want.dst && s.Resp.Port == want.dport {
 					got = &s
 				}
