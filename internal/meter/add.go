@@ -1,6 +1,8 @@
 package meter
 
 import (
+	"time"
+
 	"github.com/osprey-ndr/osprey/internal/decode"
 )
 
@@ -34,11 +36,13 @@ func (t *Table) Add(p *decode.Packet) {
 	num, f, isOrig := t.find(&tup, p, &t.lastInner)
 	if p.BadChecksum {
 		// As Zeek: the packet is not counted, only noted in the history.
-		f.checkHistory(f.side(isOrig), histChecksum, 'C')
+		f.scaledHistory(f.side(isOrig), scaledChecksum)
 		return
 	}
 	if f.orig.pkts+f.resp.pkts == 0 {
-		f.mirrorSrcLo = srcLo == isOrig // the orig's packets come from the reported mirror source
+		if srcLo == isOrig { // the orig's packets come from the reported mirror source
+			f.set(flowMirrorSrcLo)
+		}
 	}
 	t.count(f, isOrig, p.IPLen, p.PayloadLen)
 	if parent != 0 {
@@ -52,7 +56,7 @@ func (t *Table) Add(p *decode.Packet) {
 	}
 	if p.Fragment { // first fragment: remember where the rest goes
 		e := &t.frags[fragSlot(p.FragID, &tup.src)]
-		*e = fragEntry{src: tup.src, dst: tup.dst, id: p.FragID, proto: p.IPProto, flow: num + 1, uid: f.uid}
+		*e = fragEntry{src: tup.src, dst: tup.dst, id: p.FragID, proto: p.IPProto, flow: num + 1, first: f.first}
 	}
 }
 
@@ -63,6 +67,10 @@ func (t *Table) count(f *flow, isOrig bool, ipLen, payload int) {
 	e.ipBytes += uint64(ipLen)
 	if f.key.proto != 6 {
 		e.aux += uint64(payload)
+	} else if f.orig.closed() && f.resp.closed() {
+		// Zeek stops a TCP connection's clock once both sides closed:
+		// the last ACK after the FINs does not lengthen it.
+		return
 	}
 	f.last = t.now
 }
@@ -72,23 +80,28 @@ func (t *Table) count(f *flow, isOrig bool, ipLen, payload int) {
 // from the flow's originator.
 func (t *Table) find(tup *pktTuple, p *decode.Packet, last *lastFlow) (uint32, *flow, bool) {
 	k, srcIsA := tup.canonical()
-	if last.uid != 0 && last.key.eq(&k) {
+	if last.valid && last.key.eq(&k) {
 		// Packets come in trains: the flow of the previous packet is
-		// found without hashing or probing.
-		if f := t.flowAt(last.num); f.uid == last.uid && t.over(f, p) == "" {
-			return last.num, f, srcIsA == f.origIsA
+		// found without hashing or probing. A live slot with the same key
+		// and start is still that flow.
+		if f := t.flowAt(last.num); f.live() && f.first == last.first && f.key.eq(&k) && t.over(f, p) == "" {
+			return last.num, f, srcIsA == f.origIsA()
 		}
 	}
 	num, f, isOrig := t.findSlow(&k, srcIsA, tup, p)
-	*last = lastFlow{key: k, num: num, uid: f.uid}
+	*last = lastFlow{key: k, num: num, first: f.first, valid: true}
 	return num, f, isOrig
 }
 
 // lastFlow remembers the flow of the previous packet (one for inner
 // flows, one for outer tunnel flows).
 type lastFlow struct {
-	key flowKey
-	num uint32
+	key   flowKey
+	num   uint32
+	first int64
+	valid bool
+	// uid is the flow's uid once asked for (0 until then), so that tunnel
+	// parents cost no hashing per packet and inner flows none at all.
 	uid uint64
 }
 
@@ -98,19 +111,20 @@ func (t *Table) findSlow(k *flowKey, srcIsA bool, tup *pktTuple, p *decode.Packe
 	if found {
 		f := t.flowAt(num)
 		if reason := t.over(f, p); reason == "" {
-			return num, f, srcIsA == f.origIsA
+			return num, f, srcIsA == f.origIsA()
 		} else {
 			t.end(num, reason)
 			_, slot, _ = t.lookup(k, h)
 		}
 	}
 	num, f := t.insert(k, h, slot)
-	f.uid = t.uid(k)
 	f.first, f.last = t.now, t.now
-	f.origIsA = srcIsA
+	if srcIsA {
+		f.set(flowOrigIsA)
+	}
 	if t.flip(tup, p) {
-		f.origIsA = !srcIsA
-		f.flipped = true
+		f.toggle(flowOrigIsA)
+		f.set(flowFlipped)
 		f.addHistory('^')
 	}
 	if p.NumTunnels > 0 {
@@ -119,47 +133,80 @@ func (t *Table) findSlow(k *flowKey, srcIsA bool, tup *pktTuple, p *decode.Packe
 	f.vlans = p.VLANs
 	if p.HasEthernet {
 		src, dst := 0, 1
-		if f.flipped {
+		if f.flipped() {
 			src, dst = 1, 0
 		}
 		f.macs[src], f.macs[dst] = p.SrcMAC, p.DstMAC
 	}
-	return num, f, !f.flipped
+	return num, f, !f.flipped()
 }
 
 // over reports why an existing flow ends before this packet: it went idle,
-// or a new TCP connection reuses a closed one's ports (Zeek's IsReuse).
+// or a TCP SYN starts a new connection on its ports (Zeek's IsReuse: a SYN
+// at another initial sequence, or any SYN once a side has closed).
 func (t *Table) over(f *flow, p *decode.Packet) string {
-	if t.now-f.last > t.idle[protoClass(f.key.proto)] {
+	if t.now-f.last > t.idle[protoClass(f.key.proto)] || attemptOver(f, t.now) {
 		return "idle"
 	}
-	if p.IPProto == 6 && p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK) == decode.TCPFlagSYN {
-		o, r := f.orig.state, f.resp.state
-		closed := func(s uint8) bool { return s == tcpClosed || s == tcpReset }
-		if (closed(o) || closed(r)) && p.Seq != f.orig.startSeq {
-			return "reuse"
+	if p.IPProto != 6 || p.TCPFlags&decode.TCPFlagSYN == 0 {
+		return ""
+	}
+	connOrig := &f.orig
+	if p.TCPFlags&decode.TCPFlagACK != 0 {
+		if f.orig.state != tcpInactive {
+			return "" // a SYN-ACK reuses only a half-seen connection
+		}
+		connOrig = &f.resp
+	}
+	if !f.orig.closed() && !f.resp.closed() {
+		if p.Seq == connOrig.startSeq {
+			return ""
+		}
+		if p.TCPFlags&decode.TCPFlagACK == 0 && connOrig.state == tcpSynAckSent &&
+			f.resp.state == tcpInactive && p.Seq == f.resp.startSeq {
+			return "" // SYN after its SYN-ACK: flipped in tcp, not a new connection
 		}
 	}
-	return ""
+	return "reuse"
 }
 
-// flip decides Zeek's orientation for a new flow: a flow that does not
-// start with a plain SYN (TCP) or any UDP flow is turned around when only
-// its source port is a likely server port, unless it goes to broadcast.
+// attemptDelay is Zeek's tcp_attempt_delay: a connection attempt nobody
+// answered is over this long after its first SYN, so a SYN retried later
+// starts a new connection, as in Zeek's conn.log.
+const attemptDelay = int64(5 * time.Second)
+
+func attemptOver(f *flow, now int64) bool {
+	return f.key.proto == 6 && now-f.first >= attemptDelay && f.resp.state == tcpInactive &&
+		(f.orig.state == tcpSynSent || f.orig.state == tcpSynAckSent)
+}
+
+// closed approximates Zeek's did_close: the endpoint sent a FIN or RST.
+func (e *endpoint) closed() bool { return e.state == tcpClosed || e.state == tcpReset }
+
+// flip decides Zeek's orientation for a new flow (WantConnection of the
+// TCP and UDP analyzers): a flow that does not start with a plain SYN
+// (TCP) or any UDP flow is turned around when its source port is a likely
+// server port and its destination port is not; when both are, TCP flips
+// only a packet without SYN going to a higher port. UDP to broadcast is
+// never flipped.
 func (t *Table) flip(tup *pktTuple, p *decode.Packet) bool {
 	switch p.IPProto {
 	case 6:
-		if p.TCPFlags&(decode.TCPFlagSYN|decode.TCPFlagACK) == decode.TCPFlagSYN {
+		fl := p.TCPFlags & (decode.TCPFlagSYN | decode.TCPFlagACK)
+		if fl == decode.TCPFlagSYN || !likelyServer(6, tup.sport) {
 			return false
 		}
+		if likelyServer(6, tup.dport) {
+			return fl&decode.TCPFlagSYN == 0 && tup.sport < tup.dport
+		}
+		return true
 	case 17:
-	default:
-		return false
+		if !likelyServer(17, tup.sport) || likelyServer(17, tup.dport) {
+			return false
+		}
+		return !(p.IPVersion == 4 && p.Dst.As4() == [4]byte{255, 255, 255, 255})
 	}
-	if !likelyServer(p.IPProto, tup.sport) || likelyServer(p.IPProto, tup.dport) {
-		return false
-	}
-	return !(p.IPVersion == 4 && p.Dst.As4() == [4]byte{255, 255, 255, 255})
+	return false
 }
 
 // tunnels meters the outer conversations of p's VXLAN/GENEVE tunnels
@@ -188,7 +235,10 @@ func (t *Table) tunnels(p *decode.Packet) uint64 {
 		if parent != 0 {
 			f.addParent(parent)
 		}
-		parent = f.uid
+		if t.lastOuter.uid == 0 {
+			t.lastOuter.uid = t.uidOf(f)
+		}
+		parent = t.lastOuter.uid
 	}
 	return parent
 }
@@ -203,11 +253,11 @@ func (t *Table) fragment(p *decode.Packet) {
 		return
 	}
 	f := t.flowAt(e.flow - 1)
-	if f.uid != e.uid { // the flow ended since
+	if !f.live() || f.first != e.first || f.key.proto != e.proto { // the flow ended since
 		t.stats.OrphanFragments++
 		return
 	}
-	isOrig := f.origIsA == (f.key.a == src)
+	isOrig := f.origIsA() == (f.key.a == src)
 	t.count(f, isOrig, p.IPLen, p.PayloadLen)
 }
 

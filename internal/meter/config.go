@@ -34,7 +34,11 @@ type Config struct {
 	Sensor, Tenant, Source string
 }
 
-// DefaultConfig returns Zeek's timeouts and a 1 M flow cap.
+// DefaultConfig returns Zeek's timeouts (tcp_inactivity_timeout 5m, udp
+// and icmp 1m), a 1 M flow cap and an hourly interim record: Zeek has no
+// active timeout, so the default is long enough that ordinary connections
+// give exactly one record, as in conn.log, while a connection that lives
+// for days still shows up hourly.
 func DefaultConfig() Config {
 	return Config{IdleTCP: 5 * time.Minute, IdleUDP: time.Minute, IdleICMP: time.Minute, IdleOther: time.Minute,
 		Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true}

@@ -12,10 +12,11 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
-// uid derives a flow's id from the sensor, the key and its first packet
-// time, so that reading the same capture twice gives the same ids.
-func (t *Table) uid(k *flowKey) uint64 {
-	h := k.hash(0) ^ uint64(t.now)*0x9e3779b97f4a7c15
+// uidOf derives a flow's id from the sensor, the key and its first packet
+// time, so that reading the same capture twice gives the same ids. It is
+// computed, not stored, to keep 8 bytes out of every flow.
+func (t *Table) uidOf(f *flow) uint64 {
+	h := f.key.hash(0) ^ uint64(f.first)*0x9e3779b97f4a7c15
 	for i := 0; i < len(t.cfg.Sensor); i++ {
 		h = mix(h, uint64(t.cfg.Sensor[i]))
 	}
@@ -45,14 +46,14 @@ func UID(id uint64) string {
 func (t *Table) write(f *flow, reason string, final bool) {
 	s := &t.sess
 	*s = schema.Session{
-		Version: schema.SessionVersion, UID: UID(f.uid), Seq: uint32(f.nextSeq), Final: final, EndReason: reason,
+		Version: schema.SessionVersion, UID: UID(t.uidOf(f)), Seq: uint32(f.nextSeq), Final: final, EndReason: reason,
 		Tenant: t.cfg.Tenant, Sensor: t.cfg.Sensor, Source: t.cfg.Source,
 		Start: time.Unix(0, f.first).UTC(), End: time.Unix(0, f.last).UTC(),
 		Proto: f.key.proto, Transport: transport(f.key.proto),
 	}
 	f.nextSeq++
 	oa, op, ra, rp := f.key.a, f.key.pa, f.key.b, f.key.pb
-	if !f.origIsA {
+	if !f.origIsA() {
 		oa, op, ra, rp = ra, rp, oa, op
 	}
 	s.Orig = schema.Endpoint{IP: unmap(oa), Port: op}
@@ -69,8 +70,10 @@ func (t *Table) write(f *flow, reason string, final bool) {
 	} else {
 		s.OrigBytes, s.RespBytes = o.aux, r.aux
 	}
-	s.History = string(f.history[:f.histLen])
-	s.ConnState = connState(f)
+	var hb [maxHistory]byte
+	hist := f.historyString(&hb)
+	s.History = string(hist)
+	s.ConnState = connState(f, hist)
 	s.Direction = t.direction(s.Orig.IP, s.Resp.IP)
 	if f.vlans[0] != 0 {
 		s.VLANs = []uint16{f.vlans[0]}
@@ -81,7 +84,7 @@ func (t *Table) write(f *flow, reason string, final bool) {
 	if f.key.mirror != 0 {
 		pair := t.mirrors[f.key.mirror]
 		src := pair.hi
-		if f.mirrorSrcLo {
+		if f.bits&flowMirrorSrcLo != 0 {
 			src = pair.lo
 		}
 		s.Mirror = &schema.Mirror{Kind: decode.TunnelKind(f.tunnel).String(), Source: src, VNI: f.key.vni}
@@ -162,7 +165,7 @@ func (t *Table) direction(orig, resp netip.Addr) string {
 var rstos0 = regexp.MustCompile(`^\^?S[^HAFGIQ]*R.*$`)
 
 // connState is Zeek's conn_state() from base/protocols/conn/main.zeek.
-func connState(f *flow) string {
+func connState(f *flow, history []byte) string {
 	switch f.key.proto {
 	case 6:
 		os, rs := f.orig.state, f.resp.state
@@ -180,7 +183,7 @@ func connState(f *flow) string {
 			return "RSTR"
 		case os == tcpReset:
 			if rInactive {
-				if rstos0.MatchString(string(f.history[:f.histLen])) {
+				if rstos0.Match(history) {
 					return "RSTOS0"
 				}
 				return "OTH"

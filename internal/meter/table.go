@@ -73,7 +73,7 @@ type fragEntry struct {
 	id       uint32
 	proto    uint8
 	flow     uint32 // flow number + 1
-	uid      uint64
+	first    int64  // the flow's start, to tell it from a later flow in the same slot
 }
 
 // New builds a Table; emit receives every session it writes.
@@ -123,7 +123,7 @@ func (t *Table) lookup(k *flowKey, h uint64) (num uint32, slot int, found bool) 
 	}
 }
 
-// insert adds a new flow for k and returns it, zeroed but for key and uid.
+// insert adds a new flow for k and returns it, zeroed but for key and liveness.
 func (t *Table) insert(k *flowKey, h uint64, slot int) (uint32, *flow) {
 	if t.n >= t.cfg.MaxFlows {
 		t.evictOne()
@@ -148,7 +148,7 @@ func (t *Table) insert(k *flowKey, h uint64, slot int) (uint32, *flow) {
 	t.n++
 	t.stats.Flows++
 	f := t.flowAt(num)
-	*f = flow{key: *k}
+	*f = flow{key: *k, bits: flowLive}
 	return num, f
 }
 
@@ -192,7 +192,7 @@ func (t *Table) remove(num uint32) {
 		}
 	}
 	t.index[i] = 0
-	f.uid = 0
+	f.bits = 0
 	t.free = append(t.free, num)
 	t.n--
 }
@@ -207,7 +207,7 @@ func (t *Table) evictOne() {
 	for tries := 0; tries < 64 && (bestF == nil || tries < 8); tries++ {
 		n := t.rng.Uint32N(total)
 		f := t.flowAt(n)
-		if f.uid == 0 {
+		if !f.live() {
 			continue
 		}
 		if bestF == nil || (!f.answered() && bestF.answered()) ||
@@ -217,7 +217,7 @@ func (t *Table) evictOne() {
 	}
 	if bestF == nil { // sparse pages: walk to the first live flow
 		for n := uint32(0); n < total; n++ {
-			if t.flowAt(n).uid != 0 {
+			if t.flowAt(n).live() {
 				best, bestF = n, t.flowAt(n)
 				break
 			}
@@ -252,7 +252,7 @@ func (t *Table) Advance(now time.Time) {
 func (t *Table) Flush(reason string) {
 	for p := range t.pages {
 		for i := range t.pages[p] {
-			if t.pages[p][i].uid != 0 {
+			if t.pages[p][i].live() {
 				t.write(&t.pages[p][i], reason, true)
 			}
 		}
@@ -286,7 +286,7 @@ func (t *Table) sweep(all bool) {
 			t.cursor = 0
 		}
 		f := t.flowAt(t.cursor)
-		if f.uid == 0 {
+		if !f.live() {
 			continue
 		}
 		if reason := t.due(f); reason != "" {
@@ -300,7 +300,7 @@ func (t *Table) sweep(all bool) {
 // due says why a flow should end now, or "".
 func (t *Table) due(f *flow) string {
 	idle := t.now - f.last
-	if idle > t.idle[protoClass(f.key.proto)] {
+	if idle > t.idle[protoClass(f.key.proto)] || attemptOver(f, t.now) {
 		return "idle"
 	}
 	if f.key.proto == 6 && idle > int64(5*time.Second) {

@@ -52,9 +52,9 @@ func (t *Table) tcp(f *flow, p *decode.Packet, isOrig bool) {
 		}
 	}
 
-	t.history(f, e, fl, n)
-	if p.Window == 0 && !rst && !syn && peer.state != tcpClosed && e.state != tcpReset {
-		f.checkHistory(e, histZeroWin, 'W')
+	t.history(f, e, fl, seq-e.startSeq, n)
+	if p.Window == 0 && !rst && peer.state != tcpClosed && e.state != tcpReset {
+		f.scaledHistory(e, scaledZeroWin)
 	}
 
 	if ack {
@@ -71,13 +71,15 @@ func (t *Table) tcp(f *flow, p *decode.Packet, isOrig bool) {
 	t.data(f, e, seq, n, syn, rst)
 	t.updateLastSeq(f, e, end, syn, fin, rst, n)
 	if fin {
-		e.finSeen = true
+		e.histFlags |= histFinSeen
 	}
 	t.stateMachine(f, e, peer, isOrig, syn, fin, rst, ack, n)
 }
 
-// history adds Zeek's per-packet history letter (update_history).
-func (t *Table) history(f *flow, e *endpoint, fl uint8, n int) {
+// history adds Zeek's per-packet history letter (update_history). A SYN,
+// FIN or RST letter repeats when the flag comes again at another relative
+// sequence (rel), not for a plain retransmission.
+func (t *Table) history(f *flow, e *endpoint, fl uint8, rel uint32, n int) {
 	syn, fin, rst := fl&decode.TCPFlagSYN != 0, fl&decode.TCPFlagFIN != 0, fl&decode.TCPFlagRST != 0
 	bits := int(fl&decode.TCPFlagSYN>>1) + int(fl&decode.TCPFlagFIN) + int(fl&decode.TCPFlagRST>>2)
 	switch {
@@ -88,20 +90,29 @@ func (t *Table) history(f *flow, e *endpoint, fl uint8, n int) {
 			f.checkHistory(e, histMulti, 'Q')
 		}
 	case syn:
+		code := byte('S')
 		if fl&decode.TCPFlagACK != 0 {
-			f.checkHistory(e, histSYN, 'H')
-		} else {
-			f.checkHistory(e, histSYN, 'S')
+			code = 'H'
 		}
+		f.repeatHistory(e, histSYN, code, lastSYN, rel)
 	case fin:
-		f.checkHistory(e, histFIN, 'F')
+		f.repeatHistory(e, histFIN, 'F', lastFIN, rel+uint32(n))
 	case rst:
-		f.checkHistory(e, histRST, 'R')
+		f.repeatHistory(e, histRST, 'R', lastRST, rel)
 	case n > 0:
 		f.checkHistory(e, histData, 'D')
 	case fl&decode.TCPFlagACK != 0:
 		f.checkHistory(e, histAck, 'A')
 	}
+}
+
+// repeatHistory writes code the first time, and again whenever the flag
+// comes at a sequence other than the last one's.
+func (f *flow) repeatHistory(e *endpoint, bit uint16, code byte, slot int, rel uint32) {
+	if f.checkHistory(e, bit, code) && uint8(rel) != e.lastLo[slot] {
+		f.addHistory(f.letter(e, code))
+	}
+	e.lastLo[slot] = uint8(rel)
 }
 
 // updateLastSeq is Zeek's update_last_seq; a segment that does not
@@ -119,7 +130,7 @@ func (t *Table) updateLastSeq(f *flow, e *endpoint, end uint32, syn, fin, rst bo
 		}
 		e.lastSeq = end
 	case n > 0:
-		f.checkHistory(e, histRexmit, 'T')
+		f.scaledHistory(e, scaledRexmit)
 	}
 }
 
@@ -138,7 +149,7 @@ func (t *Table) data(f *flow, e *endpoint, seq uint32, n int, syn, rst bool) {
 	if gap := int32(seq - e.lastSeq); gap > 0 && gap < tooLargeSeqDelta && e.state != tcpInactive {
 		if he != hs { // an older hole was never filled
 			e.missed += he - hs
-			f.checkHistory(e, histGap, 'G')
+			f.scaledHistory(e, scaledGap)
 		}
 		e.setHole(e.lastSeq, seq)
 		return
@@ -167,6 +178,14 @@ func (t *Table) stateMachine(f *flow, e, peer *endpoint, isOrig, syn, fin, rst, 
 					e.setState(tcpSynSent)
 				}
 			} else {
+				if !ack && peer.state == tcpSynAckSent {
+					// The SYN-ACK was seen before its SYN (two capture
+					// interfaces, coalescing): Zeek flips the roles and
+					// calls the connection established.
+					f.flipRoles()
+					e, peer = peer, e // the structs moved; follow them
+					peer.setState(tcpEstablished)
+				}
 				if peer.state == tcpSynSent {
 					peer.setState(tcpEstablished)
 				}
@@ -231,7 +250,7 @@ func (e *endpoint) size(peer *endpoint) uint64 {
 	if size > 0 {
 		size--
 	}
-	if e.finSeen && size > 0 {
+	if e.finSeen() && size > 0 {
 		size--
 	}
 	return size
