@@ -33,7 +33,8 @@ type FileStats struct {
 
 // FileSource reads pcap and pcapng files, plain or gzip (detected by the
 // magic number, not the name), directories (recursively, in name order)
-// and stdin ("-"). One stream.
+// and stdin ("-"). One stream. Byte offsets in errors count from the start
+// of the capture data: after decompression, for a gzip file.
 //
 // The readers are written by hand: gopacket's pcapgo readers allocate per
 // packet in ReadPacketData, report no byte offsets, and cannot go on after
@@ -84,11 +85,8 @@ func (s *FileSource) report(err error) {
 func (s *FileSource) Run(ctx context.Context, h Handler) error {
 	var openErrs []error
 	for _, p := range s.paths {
-		files, err := expand(p)
-		if err != nil {
-			openErrs = append(openErrs, err)
-			continue
-		}
+		files, errs := expand(p)
+		openErrs = append(openErrs, errs...)
 		for _, name := range files {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -113,29 +111,37 @@ type handlerError struct{ err error }
 
 func (e handlerError) Error() string { return e.err.Error() }
 
-func expand(p string) ([]string, error) {
+// expand lists the files of p: p itself, or the regular files under a
+// directory (symbolic links to files included) in name order. Parts of a
+// directory that cannot be read are errors; the rest is still listed.
+func expand(p string) ([]string, []error) {
 	if p == "-" {
 		return []string{p}, nil
 	}
 	info, err := os.Stat(p)
 	if err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	if !info.IsDir() {
 		return []string{p}, nil
 	}
 	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
+	var errs []error
+	_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			errs = append(errs, err)
+		case d.Type().IsRegular():
 			files = append(files, path)
+		case d.Type()&fs.ModeSymlink != 0:
+			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+				files = append(files, path)
+			}
 		}
 		return nil
 	})
 	sort.Strings(files)
-	return files, err
+	return files, errs
 }
 
 // countingReader counts bytes for BytesRead.
@@ -162,18 +168,21 @@ func (s *FileSource) readPath(ctx context.Context, name string, h Handler) error
 		defer f.Close()
 		in = f
 	}
-	br := bufio.NewReaderSize(countingReader{in, &s.bytesRead}, readerBuf)
+	s.stats.Files++
+	// The readers buffer on their own; this small buffer is for the gzip
+	// magic and for the decompressor, which wants an io.ByteReader.
+	br := bufio.NewReaderSize(countingReader{in, &s.bytesRead}, 64<<10)
+	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			s.report(fmt.Errorf("%s: gzip: %w", name, err))
+			s.report(fmt.Errorf("%s: offset 0: gzip header: %w", name, err))
 			return nil
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, readerBuf)
+		src = zr
 	}
-	s.stats.Files++
-	r, err := newReader(name, br, s.report)
+	r, err := newReader(name, src, s.report)
 	if err != nil {
 		s.report(err)
 		return nil

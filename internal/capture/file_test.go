@@ -6,18 +6,15 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/decode"
-	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
 type got struct {
@@ -42,76 +39,6 @@ func collect(t testing.TB, paths []string, opts FileOptions) ([]got, []error, *F
 		errs = append(errs, err)
 	}
 	return out, errs, s
-}
-
-func sharedCaptures(t testing.TB) []string {
-	var files []string
-	root := testutil.SharedTestdata(t)
-	_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".pcap") || strings.HasSuffix(p, ".pcapng")) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	return files
-}
-
-// oracle reads a capture with gopacket's pcapgo.
-func oracle(t testing.TB, path string) []got {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	type reader interface {
-		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	}
-	var r reader
-	var link decode.LinkType
-	if pr, err := pcapgo.NewReader(f); err == nil {
-		r, link = pr, decode.LinkType(pr.LinkType())
-	} else {
-		_, _ = f.Seek(0, io.SeekStart)
-		nr, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
-		if err != nil {
-			t.Fatalf("%s: pcapgo: %v", path, err)
-		}
-		r, link = nr, decode.LinkType(nr.LinkType())
-	}
-	var out []got
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			return out
-		}
-		out = append(out, got{ci.Timestamp, link, string(data), ci.Length})
-	}
-}
-
-// TestDifferentialPcapgo: every shared capture reads the same with this
-// reader as with gopacket's pcapgo.
-func TestDifferentialPcapgo(t *testing.T) {
-	files := sharedCaptures(t)
-	if len(files) < 10 {
-		testutil.Missing(t, "shared captures")
-	}
-	for _, path := range files {
-		want := oracle(t, path)
-		have, errs, _ := collect(t, []string{path}, FileOptions{})
-		if len(errs) > 0 {
-			t.Errorf("%s: %v", path, errs)
-		}
-		if len(have) != len(want) {
-			t.Errorf("%s: %d frames, pcapgo %d", path, len(have), len(want))
-			continue
-		}
-		for i := range want {
-			if have[i].data != want[i].data || !have[i].ts.Equal(want[i].ts) || have[i].link != want[i].link || have[i].wire != want[i].wire {
-				t.Errorf("%s frame %d differs: ts %v/%v link %d/%d wire %d/%d", path, i, have[i].ts, want[i].ts, have[i].link, want[i].link, have[i].wire, want[i].wire)
-				break
-			}
-		}
-	}
 }
 
 // pcapFile builds a little-endian µs pcap with n frames of size bytes.
@@ -217,16 +144,115 @@ func TestMissingFileIsAnError(t *testing.T) {
 	}
 }
 
-func TestFileSourceZeroAlloc(t *testing.T) {
-	data := pcapFile(2000, 100)
-	path := writeTemp(t, "z.pcap", data)
-	s := NewFileSource([]string{path}, FileOptions{})
-	var frames int
-	// Allocations happen when the file is opened; per frame there must be none.
-	allocs := testing.AllocsPerRun(3, func() {
-		_ = s.Run(context.Background(), func(int, *Frame) error { frames++; return nil })
+// TestDirectory reads a tree in name order, recursively, following a
+// symbolic link to a file, and reports the files that are not captures.
+func TestDirectory(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, data []byte) {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one := func(b byte) []byte { // a pcap of one frame holding b
+		d := pcapFile(1, 20)
+		d[len(d)-1] = b
+		return d
+	}
+	mk("b/2.pcap", one(2))
+	mk("a.pcapng", func() []byte { d := pcapngFile(1, 20); d[len(d)-5] = 1; return d }())
+	mk("b/1/x.cap", one(3)) // "b/1/x.cap" sorts before "b/2.pcap"
+	mk("c.gz", gzipped(t, one(4)))
+	mk("README", []byte("captures for the test\n"))
+	mk("empty.pcap", nil)
+	if err := os.Symlink(filepath.Join(dir, "b/2.pcap"), filepath.Join(dir, "d-link.pcap")); err != nil {
+		t.Fatal(err)
+	}
+
+	frames, errs, s := collect(t, []string{dir}, FileOptions{})
+	var order []byte
+	for _, f := range frames {
+		order = append(order, f.data[len(f.data)-1])
+	}
+	if want := []byte{1, 3, 2, 4, 2}; !bytes.Equal(order, want) {
+		t.Errorf("frames in order %v, want %v", order, want)
+	}
+	var texts []string
+	for _, err := range errs {
+		texts = append(texts, strings.TrimPrefix(err.Error(), dir+"/"))
+	}
+	want := []string{"README: offset 0: magic 0x63617074: not a pcap or pcapng file", "empty.pcap: empty file"}
+	if diff := cmp.Diff(want, texts); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if st := s.Stats(); st.Files != 7 || st.Frames != 5 || st.Errors != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestGzipTruncated: a gzip stream cut short yields the frames before the
+// cut and one error naming the file and offset.
+func TestGzipTruncated(t *testing.T) {
+	gz := gzipped(t, pcapFile(200, 100))
+	path := writeTemp(t, "cut.pcap.gz", gz[:len(gz)/2])
+	frames, errs, s := collect(t, []string{path}, FileOptions{})
+	if len(frames) == 0 || len(frames) >= 200 {
+		t.Errorf("%d frames", len(frames))
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), path+": offset ") || !strings.Contains(errs[0].Error(), "unexpected EOF") {
+		t.Errorf("errors %v", errs)
+	}
+	if s.Stats().Errors != 1 {
+		t.Errorf("stats %+v", s.Stats())
+	}
+	for i, f := range frames {
+		if f.data[0] != byte(i) {
+			t.Fatalf("frame %d holds %d", i, f.data[0])
+		}
+	}
+}
+
+// TestHandlerErrorStops: an error from the handler ends Run at once.
+func TestHandlerErrorStops(t *testing.T) {
+	path := writeTemp(t, "h.pcap", pcapFile(10, 20))
+	boom := errors.New("boom")
+	n := 0
+	err := NewFileSource([]string{path, path}, FileOptions{}).Run(context.Background(), func(int, *Frame) error {
+		n++
+		if n == 3 {
+			return boom
+		}
+		return nil
 	})
-	if perFrame := allocs / 2000; perFrame > 0.01 {
-		t.Errorf("%.0f allocations for 2000 frames", allocs)
+	if !errors.Is(err, boom) || n != 3 {
+		t.Errorf("Run = %v after %d frames", err, n)
+	}
+}
+
+// TestResyncNearEndIsLinear: damage near the end made of record headers
+// that promise more bytes than are left makes every candidate look past
+// the end of the file; that must cost no more than reading the file.
+func TestResyncNearEndIsLinear(t *testing.T) {
+	data := pcapFile(3, 50)
+	binary.LittleEndian.PutUint32(data[16:], maxCaplen) // snaplen
+	// A plausible header whose record would end where no header starts
+	// (250001 is not a multiple of 16), so that no candidate passes.
+	h := make([]byte, 16)
+	binary.LittleEndian.PutUint32(h, 1700000000)
+	binary.LittleEndian.PutUint32(h[8:], 250001)
+	binary.LittleEndian.PutUint32(h[12:], 250001)
+	data = append(data, 0xff) // so that the first bad header is implausible
+	data = append(data, bytes.Repeat(h, 1<<16)...)
+	path := writeTemp(t, "slow.pcap", data)
+	start := time.Now()
+	frames, errs, s := collect(t, []string{path}, FileOptions{})
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("took %v", el)
+	}
+	if len(frames) != 3 || len(errs) != 1 || s.Stats().SkippedBytes != 1+16<<16 {
+		t.Errorf("%d frames, errors %v, stats %+v", len(frames), errs, s.Stats())
 	}
 }

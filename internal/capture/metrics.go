@@ -1,8 +1,6 @@
 package capture
 
 import (
-	"sync"
-
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -42,12 +40,10 @@ func (c *udpCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(st.KernelDrops))
 }
 
-// afpacketCollector exports the AF_PACKET socket's kernel counters.
+// afpacketCollector exports the AF_PACKET socket's counters.
 type afpacketCollector struct {
-	s             *AFPacketSource
-	frames, drops *prometheus.Desc
-	mu            sync.Mutex
-	kdrop         uint64
+	s                    *AFPacketSource
+	frames, bytes, drops *prometheus.Desc
 }
 
 // Collector returns the source's Prometheus collector
@@ -56,23 +52,20 @@ func (s *AFPacketSource) Collector() prometheus.Collector {
 	l := prometheus.Labels{"interface": s.cfg.Interface}
 	return &afpacketCollector{s: s,
 		frames: prometheus.NewDesc("osprey_capture_afpacket_frames_total", "Frames read from the AF_PACKET socket.", nil, l),
+		bytes:  prometheus.NewDesc("osprey_capture_afpacket_bytes_total", "Bytes on the wire of the frames read from the AF_PACKET socket.", nil, l),
 		drops:  prometheus.NewDesc("osprey_capture_afpacket_kernel_drops_total", "Frames the kernel dropped for this socket.", nil, l),
 	}
 }
 
 func (c *afpacketCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.frames
+	ch <- c.bytes
 	ch <- c.drops
 }
 
 func (c *afpacketCollector) Collect(ch chan<- prometheus.Metric) {
-	// The kernel resets its counters on every read: keep the running sum.
-	c.mu.Lock()
-	if _, d, err := c.s.KernelStats(); err == nil {
-		c.kdrop += uint64(d)
-	}
-	drops := c.kdrop
-	c.mu.Unlock()
-	ch <- prometheus.MustNewConstMetric(c.frames, prometheus.CounterValue, float64(c.s.frames.Load()))
-	ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(drops))
+	st, _ := c.s.Stats() // after Close the sums stay as they were
+	ch <- prometheus.MustNewConstMetric(c.frames, prometheus.CounterValue, float64(st.Frames))
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(st.Bytes))
+	ch <- prometheus.MustNewConstMetric(c.drops, prometheus.CounterValue, float64(st.KernelDrops))
 }

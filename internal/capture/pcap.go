@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,40 +14,15 @@ import (
 // (tcpdump's maximum is 262144), so a bigger value means corruption.
 const maxCaplen = 262144
 
-// readerBuf is the bufio size: a whole record or block plus the header of
-// the next one must fit, to validate resynchronisation candidates.
-const readerBuf = 2*maxCaplen + 64
-
 type frameReader interface {
 	next(f *Frame) error // io.EOF at the end
 	skipped() uint64
 }
 
-// stream is a bufio.Reader with a byte offset, for error messages.
-type stream struct {
-	name   string
-	r      *bufio.Reader
-	off    int64
-	skip   uint64
-	report func(error)
-}
-
-func (s *stream) skipped() uint64 { return s.skip }
-
-func (s *stream) discard(n int) {
-	m, _ := s.r.Discard(n)
-	s.off += int64(m)
-}
-
-func (s *stream) errorf(off int64, format string, args ...any) error {
-	return fmt.Errorf("%s: offset %d: "+format, append([]any{s.name, off}, args...)...)
-}
-
 // newReader detects pcap or pcapng from the first bytes.
-func newReader(name string, br *bufio.Reader, report func(error)) (frameReader, error) {
-	br = bufio.NewReaderSize(br, readerBuf)
-	s := stream{name: name, r: br, report: report}
-	magic, err := br.Peek(4)
+func newReader(name string, in io.Reader, report func(error)) (frameReader, error) {
+	s := newStream(name, in, report)
+	magic, err := s.peek(4)
 	if err != nil {
 		if errors.Is(err, io.EOF) && len(magic) == 0 {
 			return nil, fmt.Errorf("%s: empty file", name)
@@ -70,11 +44,12 @@ type pcapReader struct {
 	order   binary.ByteOrder
 	nano    bool
 	link    decode.LinkType
+	snaplen uint32
 	lastSec uint32
 }
 
 func newPcapReader(s stream) (*pcapReader, error) {
-	h, err := s.r.Peek(24)
+	h, err := s.peek(24)
 	if err != nil {
 		return nil, s.errorf(0, "file header: truncated (%d of 24 bytes)", len(h))
 	}
@@ -91,18 +66,23 @@ func newPcapReader(s stream) (*pcapReader, error) {
 	}
 	// The link type's upper bits may carry an FCS length (pcap-linktype(7)).
 	r.link = decode.LinkType(r.order.Uint32(h[20:]) & 0x0fffffff)
+	r.snaplen = r.order.Uint32(h[16:])
 	r.discard(24)
 	return r, nil
 }
 
-// check validates a record header; "" means plausible.
+// check validates a record header; "" means plausible. Only the length
+// is checked: a timestamp fraction out of range happens in real files
+// (time.Unix normalises it) and says nothing of where records start.
 func (r *pcapReader) check(h []byte) string {
-	incl, frac := r.order.Uint32(h[8:]), r.order.Uint32(h[4:])
+	incl := r.order.Uint32(h[8:])
 	switch {
 	case incl > maxCaplen:
 		return fmt.Sprintf("caplen %d exceeds %d", incl, maxCaplen)
-	case r.nano && frac >= 1e9, !r.nano && frac >= 1e6:
-		return fmt.Sprintf("timestamp fraction %d out of range", frac)
+	// Some writers put a snaplen smaller than what they wrote, so only a
+	// caplen far beyond it is taken for corruption.
+	case r.snaplen > 0 && uint64(incl) > 2*uint64(r.snaplen)+1024:
+		return fmt.Sprintf("caplen %d exceeds snaplen %d", incl, r.snaplen)
 	}
 	return ""
 }
@@ -113,8 +93,8 @@ func (r *pcapReader) candidate(h []byte) bool {
 	if r.check(h) != "" {
 		return false
 	}
-	incl, orig := r.order.Uint32(h[8:]), r.order.Uint32(h[12:])
-	if incl > orig || orig > 1<<20 {
+	incl, orig, frac := r.order.Uint32(h[8:]), r.order.Uint32(h[12:]), r.order.Uint32(h[4:])
+	if incl > orig || orig > 1<<20 || (r.nano && frac >= 1e9) || (!r.nano && frac >= 1e6) {
 		return false
 	}
 	if sec := r.order.Uint32(h); r.lastSec != 0 && (sec+86400 < r.lastSec || sec > r.lastSec+86400) {
@@ -125,11 +105,14 @@ func (r *pcapReader) candidate(h []byte) bool {
 
 func (r *pcapReader) next(f *Frame) error {
 	for {
-		h, err := r.r.Peek(16)
+		h, err := r.peek(16)
 		if len(h) == 0 && err != nil {
-			return io.EOF
+			return r.end(err)
 		}
 		if len(h) < 16 {
+			if !errors.Is(err, io.EOF) {
+				return r.errorf(r.off, "record header: %w", err)
+			}
 			r.report(r.errorf(r.off, "record header: truncated (%d of 16 bytes at end of file)", len(h)))
 			r.skip += uint64(len(h))
 			return io.EOF
@@ -140,7 +123,7 @@ func (r *pcapReader) next(f *Frame) error {
 			continue
 		}
 		incl := int(r.order.Uint32(h[8:]))
-		rec, err := r.r.Peek(16 + incl)
+		rec, err := r.peek(16 + incl)
 		if len(rec) < 16+incl {
 			r.report(r.errorf(r.off, "record: caplen %d but only %d bytes left in file", incl, len(rec)-16))
 			r.skip += uint64(len(rec))
@@ -170,8 +153,9 @@ func (r *pcapReader) resync() {
 	start := r.off
 	for {
 		r.discard(1)
-		h, _ := r.r.Peek(16)
-		if len(h) < 16 {
+		h, _ := r.peek(16)
+		if len(h) < 16 { // nothing plausible up to the end: skip the tail too
+			r.discard(len(h))
 			r.skip += uint64(r.off - start)
 			return
 		}
@@ -179,7 +163,7 @@ func (r *pcapReader) resync() {
 			continue
 		}
 		incl := int(r.order.Uint32(h[8:]))
-		both, _ := r.r.Peek(16 + incl + 16)
+		both, _ := r.peek(16 + incl + 16)
 		if len(both) == 16+incl || (len(both) == 32+incl && r.candidate(both[16+incl:])) {
 			r.skip += uint64(r.off - start)
 			return

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"strconv"
 	"time"
 
@@ -19,10 +20,47 @@ const (
 	blockEPB = 0x00000006
 	// maxBlock bounds a block: a packet block of maxCaplen plus room for options.
 	maxBlock = maxCaplen + 4096
+	// maxMetaBlock bounds the blocks that are skipped unread and may be
+	// larger than any packet: name resolution, decryption secrets (a TLS
+	// key log grows with the capture), custom blocks.
+	maxMetaBlock = 64 << 20
 )
 
+func metaBlock(typ uint32) bool {
+	switch typ {
+	case 4 /* NRB */, 0x0a /* DSB */, 0x0bad, 0x40000bad /* custom */ :
+		return true
+	}
+	return false
+}
+
+// skipLarge passes over a metadata block too large to hold in the buffer,
+// checking its trailing length at the end; nil means go on reading.
+func (r *pcapngReader) skipLarge(typ uint32, blen int) error {
+	start := r.off
+	r.discard(blen - 4)
+	t, err := r.peek(4)
+	if len(t) < 4 {
+		r.skip += uint64(r.off - start + int64(len(t)))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return r.errorf(start, "block type %#x: %w", typ, err)
+		}
+		r.report(r.errorf(start, "block type %#x: length %d but only %d bytes left in file", typ, blen, r.off-start+int64(len(t))))
+		return io.EOF
+	}
+	if trail := int(r.order.Uint32(t)); trail != blen {
+		r.report(r.errorf(r.off, "block type %#x: trailing length %d differs from %d", typ, trail, blen))
+		r.skip += uint64(r.off - start)
+		r.resync()
+		return nil
+	}
+	r.discard(4)
+	return nil
+}
+
 type ngIface struct {
-	link decode.LinkType
+	link    decode.LinkType
+	snaplen int // 0: unlimited
 	// timestamp units per second and offset (if_tsresol, if_tsoffset)
 	unitsPerSec uint64
 	offsetSec   int64
@@ -43,11 +81,14 @@ func newPcapngReader(s stream) *pcapngReader {
 
 func (r *pcapngReader) next(f *Frame) error {
 	for {
-		h, err := r.r.Peek(12)
+		h, err := r.peek(12)
 		if len(h) == 0 && err != nil {
-			return io.EOF
+			return r.end(err)
 		}
 		if len(h) < 12 {
+			if !errors.Is(err, io.EOF) {
+				return r.errorf(r.off, "block header: %w", err)
+			}
 			r.report(r.errorf(r.off, "block header: truncated (%d of 12 bytes at end of file)", len(h)))
 			r.skip += uint64(len(h))
 			return io.EOF
@@ -67,12 +108,18 @@ func (r *pcapngReader) next(f *Frame) error {
 			r.ifaces = r.ifaces[:0]
 		}
 		blen := int(r.order.Uint32(h[4:]))
+		if blen > maxBlock && blen <= maxMetaBlock && blen%4 == 0 && metaBlock(typ) {
+			if err := r.skipLarge(typ, blen); err != nil {
+				return err
+			}
+			continue
+		}
 		if blen < 12 || blen%4 != 0 || blen > maxBlock {
 			r.report(r.errorf(r.off+4, "block type %#x: block length %d invalid", typ, blen))
 			r.resync()
 			continue
 		}
-		b, err := r.r.Peek(blen)
+		b, err := r.peek(blen)
 		if len(b) < blen {
 			r.report(r.errorf(r.off, "block type %#x: length %d but only %d bytes left in file", typ, blen, len(b)))
 			r.skip += uint64(len(b))
@@ -105,7 +152,7 @@ func (r *pcapngReader) block(typ uint32, b []byte, f *Frame) (ok bool, why strin
 		if len(body) < 8 {
 			return false, "interface description: too short"
 		}
-		iface := ngIface{link: decode.LinkType(r.order.Uint16(body)), unitsPerSec: 1e6}
+		iface := ngIface{link: decode.LinkType(r.order.Uint16(body)), snaplen: int(r.order.Uint32(body[4:])), unitsPerSec: 1e6}
 		r.options(body[8:], func(code uint16, v []byte) {
 			switch {
 			case code == 9 && len(v) >= 1: // if_tsresol
@@ -120,19 +167,20 @@ func (r *pcapngReader) block(typ uint32, b []byte, f *Frame) (ok bool, why strin
 		if len(body) < 20 {
 			return false, "packet block: too short"
 		}
-		var id int
+		var id uint64
 		if typ == blockEPB {
-			id = int(r.order.Uint32(body))
+			id = uint64(r.order.Uint32(body))
 		} else {
-			id = int(r.order.Uint16(body))
+			id = uint64(r.order.Uint16(body))
 		}
-		if id >= len(r.ifaces) {
-			return false, "packet block: unknown interface " + strconv.Itoa(id)
+		if id >= uint64(len(r.ifaces)) {
+			return false, "packet block: unknown interface " + strconv.FormatUint(id, 10)
 		}
-		caplen := int(r.order.Uint32(body[12:]))
-		if caplen > len(body)-20 {
-			return false, "packet block: captured length " + strconv.Itoa(caplen) + " exceeds the block"
+		c := r.order.Uint32(body[12:])
+		if uint64(c) > uint64(len(body)-20) {
+			return false, "packet block: captured length " + strconv.FormatUint(uint64(c), 10) + " exceeds the block"
 		}
+		caplen := int(c)
 		ts := uint64(r.order.Uint32(body[4:]))<<32 | uint64(r.order.Uint32(body[8:]))
 		iface := r.ifaces[id]
 		f.Timestamp = tsTime(ts, iface)
@@ -145,11 +193,16 @@ func (r *pcapngReader) block(typ uint32, b []byte, f *Frame) (ok bool, why strin
 		if len(r.ifaces) == 0 || len(body) < 4 {
 			return false, "simple packet block: no interface or too short"
 		}
-		orig := int(r.order.Uint32(body))
-		caplen := min(orig, len(body)-4)
+		// No captured length: the spec makes it the smallest of the
+		// original length, the snaplen and what the block holds.
+		orig := r.order.Uint32(body)
+		caplen := int(min(uint64(orig), uint64(len(body)-4)))
+		if sl := r.ifaces[0].snaplen; sl > 0 {
+			caplen = min(caplen, sl)
+		}
 		f.Timestamp = time.Time{}
 		f.CaptureLen = caplen
-		f.WireLen = orig
+		f.WireLen = int(orig)
 		f.LinkType = r.ifaces[0].link
 		f.Data = body[4 : 4+caplen]
 		return true, ""
@@ -197,10 +250,10 @@ func tsresol(v byte) uint64 {
 func tsTime(ts uint64, iface ngIface) time.Time {
 	sec := ts / iface.unitsPerSec
 	rem := ts % iface.unitsPerSec
-	nsec := rem * 1e9 / iface.unitsPerSec
-	if iface.unitsPerSec > 1e9 { // finer than ns: avoid overflow
-		nsec = rem / (iface.unitsPerSec / 1e9)
-	}
+	// rem × 1e9 overflows 64 bits for resolutions finer than 2^-34 s;
+	// rem < unitsPerSec keeps the 128-bit quotient within 64 bits.
+	hi, lo := bits.Mul64(rem, 1e9)
+	nsec, _ := bits.Div64(hi, lo, iface.unitsPerSec)
 	return time.Unix(int64(sec)+iface.offsetSec, int64(nsec))
 }
 
@@ -210,19 +263,37 @@ func (r *pcapngReader) resync() {
 	start := r.off
 	for {
 		r.discard(4)
-		h, _ := r.r.Peek(12)
-		if len(h) < 12 {
+		h, _ := r.peek(12)
+		if len(h) < 12 { // nothing plausible up to the end: skip the tail too
+			r.discard(len(h))
 			r.skip += uint64(r.off - start)
 			return
 		}
-		typ, blen := r.order.Uint32(h), int(r.order.Uint32(h[4:]))
-		if blen < 12 || blen%4 != 0 || blen > maxBlock || !knownBlock(typ) {
+		if !r.plausible(h) {
 			continue
 		}
-		b, _ := r.r.Peek(blen)
-		if len(b) == blen && int(r.order.Uint32(b[blen-4:])) == blen {
+		blen := int(r.order.Uint32(h[4:]))
+		// The candidate's trailing length must agree, and what follows
+		// must be the end of the file or another plausible block header.
+		b, _ := r.peek(blen + 8)
+		if len(b) < blen || int(r.order.Uint32(b[blen-4:])) != blen {
+			continue
+		}
+		if len(b) == blen || (len(b) == blen+8 && r.plausible(b[blen:])) {
 			r.skip += uint64(r.off - start)
 			return
 		}
 	}
+}
+
+// plausible says whether the 8 bytes of h could start a block.
+func (r *pcapngReader) plausible(h []byte) bool {
+	typ, blen := r.order.Uint32(h), r.order.Uint32(h[4:])
+	if typ == blockSHB { // a new section may switch the byte order
+		blen = binary.LittleEndian.Uint32(h[4:])
+		if o := binary.BigEndian.Uint32(h[4:]); o < blen {
+			blen = o
+		}
+	}
+	return knownBlock(typ) && blen >= 12 && blen%4 == 0 && blen <= maxBlock
 }
