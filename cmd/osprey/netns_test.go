@@ -27,17 +27,7 @@ func TestKernelVXLAN(t *testing.T) {
 		// the kernel send IP straight away.
 		[]string{"neigh", "add", "192.168.42.2", "lladdr", "02:00:00:00:42:02", "dev", "vx42"})
 
-	out := filepath.Join(t.TempDir(), "sessions.jsonl")
-	sensor := exec.Command("ip", "netns", "exec", dst, ospreyBin, "sensor",
-		"--vxlan", "10.250.0.2:4789", "--geneve", "", "--health", "127.0.0.1:9781",
-		"--output", "json", "--out", out)
-	var stderr strings.Builder
-	sensor.Stderr = &stderr
-	if err := sensor.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sensor.Process.Kill()
-	waitHealthy(t, dst, "127.0.0.1:9781", &stderr)
+	sensor := startSensor(t, dst, "127.0.0.1:9781", "--vxlan", "10.250.0.2:4789", "--geneve", "")
 
 	// Three UDP datagrams and a TCP SYN from inside the source namespace.
 	send := `exec 3>/dev/udp/192.168.42.2/9999; for i in 1 2 3; do echo hello$i >&3; done; timeout 1 bash -c 'echo > /dev/tcp/192.168.42.2/22' || true`
@@ -51,14 +41,7 @@ func TestKernelVXLAN(t *testing.T) {
 			t.Errorf("/metrics lacks %s", m)
 		}
 	}
-	if err := sensor.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := sensor.Wait(); err != nil {
-		t.Fatalf("sensor: %v\n%s", err, stderr.String())
-	}
-
-	sessions := readJSONL(t, out)
+	sessions := sensor.stop(t)
 	var udp, tcp *schema.Session
 	for i := range sessions {
 		s := &sessions[i]
@@ -73,7 +56,7 @@ func TestKernelVXLAN(t *testing.T) {
 		}
 	}
 	if udp == nil || tcp == nil {
-		t.Fatalf("inner sessions missing (udp %v, tcp %v) in %d sessions:\n%v\nstderr:\n%s", udp != nil, tcp != nil, len(sessions), sessions, stderr.String())
+		t.Fatalf("inner sessions missing (udp %v, tcp %v) in %d sessions:\n%v\nstderr:\n%s", udp != nil, tcp != nil, len(sessions), sessions, sensor.stderr.String())
 	}
 	for _, s := range []*schema.Session{udp, tcp} {
 		if s.Mirror == nil || s.Mirror.VNI != 42 || s.Mirror.Source.String() != "10.250.0.1" || s.Mirror.Kind != "vxlan" {
@@ -142,29 +125,13 @@ func TestLiveCapture(t *testing.T) {
 	// kernel send them anyway), so no ICMP error interrupts the sender;
 	// the promiscuous capture on the other end sees them.
 	src, dst := twoNamespaces(t, 2, []string{"neigh", "add", "10.250.0.3", "lladdr", "02:00:00:00:00:03", "dev", "ospa"})
-	out := filepath.Join(t.TempDir(), "sessions.jsonl")
-	sensor := exec.Command("ip", "netns", "exec", dst, ospreyBin, "sensor",
-		"--interface", "ospb", "--vxlan", "", "--geneve", "", "--health", "127.0.0.1:9782",
-		"--output", "json", "--out", out)
-	var stderr strings.Builder
-	sensor.Stderr = &stderr
-	if err := sensor.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sensor.Process.Kill()
-	waitHealthy(t, dst, "127.0.0.1:9782", &stderr)
+	sensor := startSensor(t, dst, "127.0.0.1:9782", "--interface", "ospb", "--vxlan", "", "--geneve", "")
 	send := `exec 3>/dev/udp/10.250.0.3/7777; for i in 1 2 3 4; do echo live$i >&3; done`
 	if out, err := exec.Command("ip", "netns", "exec", src, "bash", "-c", send).CombinedOutput(); err != nil {
 		t.Fatalf("send: %v: %s", err, out)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if err := sensor.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := sensor.Wait(); err != nil {
-		t.Fatalf("sensor: %v\n%s", err, stderr.String())
-	}
-	for _, s := range readJSONL(t, out) {
+	for _, s := range sensor.stop(t) {
 		if s.Orig.IP.String() == "10.250.0.1" && s.Resp.IP.String() == "10.250.0.3" && s.Resp.Port == 7777 {
 			if s.OrigPkts != 4 || s.Source != "afpacket" || s.Orig.MAC == "" || s.EndReason != "shutdown" {
 				t.Errorf("session %+v", s)
@@ -172,7 +139,44 @@ func TestLiveCapture(t *testing.T) {
 			return
 		}
 	}
-	t.Fatalf("no session for 10.250.0.1 → 10.250.0.3:7777; stderr:\n%s", stderr.String())
+	t.Fatalf("no session for 10.250.0.1 → 10.250.0.3:7777; stderr:\n%s", sensor.stderr.String())
+}
+
+// nsSensor is `osprey sensor` running inside a network namespace, writing
+// JSON sessions to a file.
+type nsSensor struct {
+	cmd    *exec.Cmd
+	out    string
+	stderr *strings.Builder
+}
+
+// startSensor starts the sensor with /healthz on health and waits until
+// it is healthy; it is killed at the end of the test if still running.
+func startSensor(t *testing.T, netns, health string, args ...string) *nsSensor {
+	t.Helper()
+	s := &nsSensor{out: filepath.Join(t.TempDir(), "sessions.jsonl"), stderr: &strings.Builder{}}
+	s.cmd = exec.Command("ip", append([]string{"netns", "exec", netns, ospreyBin, "sensor", "--health", health,
+		"--output", "json", "--out", s.out}, args...)...)
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.cmd.Process.Kill() })
+	waitHealthy(t, netns, health, s.stderr)
+	return s
+}
+
+// stop ends the sensor as an operator would (SIGTERM) and returns the
+// sessions it flushed.
+func (s *nsSensor) stop(t *testing.T) []schema.Session {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("sensor: %v\n%s", err, s.stderr.String())
+	}
+	return readJSONL(t, s.out)
 }
 
 // httpGetInNetns fetches a path inside the namespace with bash's
