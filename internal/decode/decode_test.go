@@ -58,12 +58,13 @@ type summary struct {
 	FragOffset       uint16
 	Truncated        bool
 	ICMP             [2]uint8
+	EchoID           uint16
 	ARP              bool
 }
 
 func summarize(p *Packet) summary {
 	s := summary{Proto: p.IPProto, SrcPort: p.SrcPort, DstPort: p.DstPort, IPLen: p.IPLen, Payload: p.PayloadLen,
-		Fragment: p.Fragment, FragOffset: p.FragOffset, Truncated: p.Truncated, ICMP: [2]uint8{p.ICMPType, p.ICMPCode}, ARP: p.IsARP}
+		Fragment: p.Fragment, FragOffset: p.FragOffset, Truncated: p.Truncated, ICMP: [2]uint8{p.ICMPType, p.ICMPCode}, EchoID: p.ICMPID, ARP: p.IsARP}
 	if p.IPVersion != 0 {
 		s.Src, s.Dst = p.Src.String(), p.Dst.String()
 	}
@@ -139,7 +140,7 @@ func TestDecode(t *testing.T) {
 			summary{Src: "10.0.0.1", Dst: "10.0.0.2", Proto: 17, IPLen: 32, Payload: 12, Fragment: true, FragOffset: 1480}, nil},
 		{"icmp echo", LinkEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4("10.0.0.1", "10.0.0.2", layers.IPProtocolICMPv4),
 			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(8, 0), Id: 5, Seq: 1}, payload),
-			summary{Src: "10.0.0.1", Dst: "10.0.0.2", Proto: 1, IPLen: 40, Payload: 12, ICMP: [2]uint8{8, 0}}, nil},
+			summary{Src: "10.0.0.1", Dst: "10.0.0.2", Proto: 1, IPLen: 40, Payload: 12, ICMP: [2]uint8{8, 0}, EchoID: 5}, nil},
 		{"arp", LinkEthernet, serialize(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: 1, Protocol: 0x0800, HwAddressSize: 6, ProtAddressSize: 4,
 			SourceHwAddress: macA, SourceProtAddress: []byte{10, 0, 0, 1}, DstHwAddress: macB, DstProtAddress: []byte{10, 0, 0, 2}}),
 			summary{ARP: true}, nil},

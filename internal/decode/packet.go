@@ -1,7 +1,3 @@
-// Package decode turns raw frames into Packet values: link layer, VLAN tags,
-// tunnels (VXLAN, GENEVE, GRE, ERSPAN), IP and transport headers. It is pure
-// (no I/O, no globals) and allocation-free on the hot path: a Decoder fills
-// a caller-owned Packet in place.
 package decode
 
 import (
