@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
@@ -13,20 +14,25 @@ import (
 
 // ZeekOptions shapes a conn.log.
 type ZeekOptions struct {
-	// LocalNets decide local_orig/local_resp; nil means Zeek's default
-	// Site::local_nets, the private and link-local ranges.
+	// LocalNets decide local_orig/local_resp. Nil means Zeek's default
+	// Site::local_nets, which is Site::private_address_space
+	// (ZeekPrivateNets). Zeek adds the private space to configured
+	// local_nets too (Site::private_address_space_is_local); here a
+	// configured list replaces it, so include the private ranges to get
+	// Zeek's behaviour.
 	LocalNets []netip.Prefix
 	// VLAN adds Zeek's vlan-logging columns (vlan, inner_vlan).
 	VLAN bool
-	// Interim also writes interim records (Zeek writes one row per
-	// connection, at its end).
+	// Interim also writes interim records; by default only final ones,
+	// as Zeek writes one row per connection, at its end.
 	Interim bool
-	// Now stamps #open and #close (time.Now when zero).
+	// Now stamps #open and #close (time.Now when nil).
 	Now func() time.Time
 }
 
-// zeekFields are conn.log's columns and types, as Zeek 6+ writes them.
-var zeekFields = []struct{ name, typ string }{
+// zeekFields are conn.log's columns and their types, as Zeek 6.1+ writes
+// them (ip_proto is the last base column).
+var zeekFields = [...]struct{ name, typ string }{
 	{"ts", "time"}, {"uid", "string"}, {"id.orig_h", "addr"}, {"id.orig_p", "port"},
 	{"id.resp_h", "addr"}, {"id.resp_p", "port"}, {"proto", "enum"}, {"service", "string"},
 	{"duration", "interval"}, {"orig_bytes", "count"}, {"resp_bytes", "count"}, {"conn_state", "string"},
@@ -35,10 +41,11 @@ var zeekFields = []struct{ name, typ string }{
 	{"tunnel_parents", "set[string]"}, {"ip_proto", "count"},
 }
 
-// defaultLocalNets is Zeek's default Site::private_address_space (the
-// IANA special-purpose registries), which Zeek counts as local when
-// Site::local_nets is empty.
-var defaultLocalNets = func() []netip.Prefix {
+// ZeekPrivateNets returns Zeek's Site::private_address_space as of the
+// Zeek release the test baselines come from: the IANA special-purpose
+// ranges with their 6to4 forms, plus 224.0.0.0/24 and 239.0.0.0/8 (the
+// baselines mark 224.0.0.251 local and 224.2.127.254 not).
+func ZeekPrivateNets() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{
 		"0.0.0.0/8", "2002::/24", "10.0.0.0/8", "2002:a00::/24", "100.64.0.0/10", "2002:6440::/26",
@@ -52,116 +59,136 @@ var defaultLocalNets = func() []netip.Prefix {
 		out = append(out, netip.MustParsePrefix(s))
 	}
 	return out
-}()
+}
 
-// ZeekConnWriter writes a Zeek-compatible conn.log (TSV with the #fields
-// header) that Zeek tooling such as zeek-cut and RITA reads. Zeek logs
-// only TCP, UDP and ICMP connections; other protocols are skipped here
-// (they stay in the JSON output).
+// ZeekConnWriter writes a Zeek-compatible conn.log: the TSV header Zeek's
+// ASCII writer emits, one row per connection with Zeek's formatting
+// (6-decimal times, "-" for unset, "(empty)" for empty sets, \xHH escapes)
+// and #close at Close. Zeek tooling — zeek-cut, RITA — reads it as Zeek's.
 type ZeekConnWriter struct {
 	w      *bufio.Writer
 	opts   ZeekOptions
+	local4 []netip.Prefix // LocalNets by family: half the look-ups
+	local6 []netip.Prefix
 	header bool
 	buf    []byte
+	n      uint64
 }
 
-// NewZeekConn writes a conn.log to w.
+// NewZeekConn writes a conn.log to w, buffered; Close writes #close and
+// flushes.
 func NewZeekConn(w io.Writer, opts ZeekOptions) *ZeekConnWriter {
 	if opts.LocalNets == nil {
-		opts.LocalNets = defaultLocalNets
+		opts.LocalNets = ZeekPrivateNets()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &ZeekConnWriter{w: bufio.NewWriterSize(w, 256<<10), opts: opts}
+	z := &ZeekConnWriter{w: bufio.NewWriterSize(w, 256<<10), opts: opts, buf: make([]byte, 0, 512)}
+	for _, p := range opts.LocalNets {
+		if p.Addr().Is4() {
+			z.local4 = append(z.local4, p)
+		} else {
+			z.local6 = append(z.local6, p)
+		}
+	}
+	return z
 }
 
-func (z *ZeekConnWriter) writeHeader() {
+func (z *ZeekConnWriter) writeHeader() error {
 	z.header = true
-	b := z.buf[:0]
-	b = append(b, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t"...)
+	b := append(z.buf[:0], "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#open\t"...)
 	b = z.opts.Now().UTC().AppendFormat(b, "2006-01-02-15-04-05")
 	b = append(b, "\n#fields"...)
 	for _, f := range zeekFields {
-		b = append(b, '\t')
-		b = append(b, f.name...)
+		b = append(append(b, '\t'), f.name...)
 	}
 	if z.opts.VLAN {
 		b = append(b, "\tvlan\tinner_vlan"...)
 	}
 	b = append(b, "\n#types"...)
 	for _, f := range zeekFields {
-		b = append(b, '\t')
-		b = append(b, f.typ...)
+		b = append(append(b, '\t'), f.typ...)
 	}
 	if z.opts.VLAN {
 		b = append(b, "\tint\tint"...)
 	}
-	b = append(b, '\n')
-	z.buf = b
-	_, _ = z.w.Write(b)
+	z.buf = append(b, '\n')
+	_, err := z.w.Write(z.buf)
+	return err
 }
 
 // WriteSessions implements pipeline.SessionSink.
 func (z *ZeekConnWriter) WriteSessions(_ context.Context, batch []schema.Session) error {
 	if !z.header {
-		z.writeHeader()
+		if err := z.writeHeader(); err != nil {
+			return fmt.Errorf("zeek conn.log: write header: %w", err)
+		}
 	}
 	for i := range batch {
 		s := &batch[i]
-		if (!s.Final && !z.opts.Interim) || s.Transport == "unknown_transport" {
+		if !s.Final && !z.opts.Interim {
 			continue
 		}
 		z.buf = z.appendRow(z.buf[:0], s)
 		if _, err := z.w.Write(z.buf); err != nil {
-			return err
+			return fmt.Errorf("zeek conn.log: session %s: %w", s.UID, err)
 		}
+		z.n++
 	}
 	return nil
 }
 
+// Count is the number of rows written.
+func (z *ZeekConnWriter) Count() uint64 { return z.n }
+
+// appendRow formats s as Zeek's conn.log does; the comments name the
+// Zeek script rule (base/protocols/conn/main.zeek) each column follows.
 func (z *ZeekConnWriter) appendRow(b []byte, s *schema.Session) []byte {
-	tab := func(b []byte) []byte { return append(b, '\t') }
-	b = appendTime(b, s.Start)
-	b = append(tab(b), s.UID...)
-	b = s.Orig.IP.AppendTo(tab(b))
-	b = strconv.AppendUint(tab(b), uint64(s.Orig.Port), 10)
-	b = s.Resp.IP.AppendTo(tab(b))
-	b = strconv.AppendUint(tab(b), uint64(s.Resp.Port), 10)
-	b = append(tab(b), s.Transport...)
-	b = appendString(tab(b), s.App)
+	b = appendZeekTime(b, s.Start)
+	b = appendZeekString(append(b, '\t'), s.UID, false)
+	b = s.Orig.IP.AppendTo(append(b, '\t'))
+	b = strconv.AppendUint(append(b, '\t'), uint64(s.Orig.Port), 10)
+	b = s.Resp.IP.AppendTo(append(b, '\t'))
+	b = strconv.AppendUint(append(b, '\t'), uint64(s.Resp.Port), 10)
+	proto := s.Transport
+	if proto == "" {
+		proto = "unknown_transport"
+	}
+	b = append(append(b, '\t'), proto...)
+	b = appendZeekOptional(append(b, '\t'), s.App) // set only when a service was confirmed
 	if d := s.End.Sub(s.Start); d > 0 {
-		// Zeek sets duration and sizes only for connections longer than 0.
-		b = strconv.AppendFloat(tab(b), d.Seconds(), 'f', 6, 64)
-		b = strconv.AppendUint(tab(b), s.OrigBytes, 10)
-		b = strconv.AppendUint(tab(b), s.RespBytes, 10)
+		// duration and the payload sizes are set only when c$duration > 0.
+		b = appendZeekInterval(append(b, '\t'), d)
+		b = strconv.AppendUint(append(b, '\t'), s.OrigBytes, 10)
+		b = strconv.AppendUint(append(b, '\t'), s.RespBytes, 10)
 	} else {
 		b = append(b, "\t-\t-\t-"...)
 	}
-	b = appendString(tab(b), s.ConnState)
-	b = appendBool(tab(b), z.local(s.Orig.IP))
-	b = appendBool(tab(b), z.local(s.Resp.IP))
-	b = strconv.AppendUint(tab(b), s.MissedBytes, 10)
-	b = appendString(tab(b), s.History)
-	b = strconv.AppendUint(tab(b), s.OrigPkts, 10)
-	b = strconv.AppendUint(tab(b), s.OrigIPBytes, 10)
-	b = strconv.AppendUint(tab(b), s.RespPkts, 10)
-	b = strconv.AppendUint(tab(b), s.RespIPBytes, 10)
-	b = tab(b)
+	b = appendZeekOptional(append(b, '\t'), s.ConnState)
+	b = appendZeekBool(append(b, '\t'), z.local(s.Orig.IP))
+	b = appendZeekBool(append(b, '\t'), z.local(s.Resp.IP))
+	b = strconv.AppendUint(append(b, '\t'), s.MissedBytes, 10)
+	b = appendZeekOptional(append(b, '\t'), s.History) // set only when not empty
+	b = strconv.AppendUint(append(b, '\t'), s.OrigPkts, 10)
+	b = strconv.AppendUint(append(b, '\t'), s.OrigIPBytes, 10)
+	b = strconv.AppendUint(append(b, '\t'), s.RespPkts, 10)
+	b = strconv.AppendUint(append(b, '\t'), s.RespIPBytes, 10)
+	b = append(b, '\t')
 	if len(s.TunnelParents) == 0 {
-		b = append(b, '-')
+		b = append(b, '-') // the set is created only for tunnelled connections
 	}
 	for i, p := range s.TunnelParents {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, p...)
+		b = appendZeekString(b, p, true)
 	}
-	b = strconv.AppendUint(tab(b), uint64(s.Proto), 10)
+	b = strconv.AppendUint(append(b, '\t'), uint64(s.Proto), 10)
 	if z.opts.VLAN {
 		for i := range 2 {
 			if i < len(s.VLANs) {
-				b = strconv.AppendUint(tab(b), uint64(s.VLANs[i]), 10)
+				b = strconv.AppendUint(append(b, '\t'), uint64(s.VLANs[i]), 10)
 			} else {
 				b = append(b, "\t-"...)
 			}
@@ -171,7 +198,12 @@ func (z *ZeekConnWriter) appendRow(b []byte, s *schema.Session) []byte {
 }
 
 func (z *ZeekConnWriter) local(a netip.Addr) bool {
-	for _, p := range z.opts.LocalNets {
+	a = a.Unmap()
+	nets := z.local6
+	if a.Is4() {
+		nets = z.local4
+	}
+	for _, p := range nets {
 		if p.Contains(a) {
 			return true
 		}
@@ -179,39 +211,22 @@ func (z *ZeekConnWriter) local(a netip.Addr) bool {
 	return false
 }
 
-func appendTime(b []byte, t time.Time) []byte {
-	us := t.UnixMicro()
-	b = strconv.AppendInt(b, us/1e6, 10)
-	b = append(b, '.')
-	frac := us % 1e6
-	for d := int64(100000); d > 0; d /= 10 {
-		b = append(b, byte('0'+frac/d%10))
-	}
-	return b
-}
-
-func appendString(b []byte, s string) []byte {
-	if s == "" {
-		return append(b, '-')
-	}
-	return append(b, s...)
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 'T')
-	}
-	return append(b, 'F')
-}
-
-// Close writes the #close line and flushes.
+// Close writes the #close line and flushes; it does not close the
+// underlying writer.
 func (z *ZeekConnWriter) Close() error {
 	if !z.header {
-		z.writeHeader()
+		if err := z.writeHeader(); err != nil {
+			return fmt.Errorf("zeek conn.log: write header: %w", err)
+		}
 	}
 	b := append(z.buf[:0], "#close\t"...)
 	b = z.opts.Now().UTC().AppendFormat(b, "2006-01-02-15-04-05")
 	b = append(b, '\n')
-	_, _ = z.w.Write(b)
-	return z.w.Flush()
+	if _, err := z.w.Write(b); err != nil {
+		return fmt.Errorf("zeek conn.log: write #close: %w", err)
+	}
+	if err := z.w.Flush(); err != nil {
+		return fmt.Errorf("zeek conn.log: flush: %w", err)
+	}
+	return nil
 }
