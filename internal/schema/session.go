@@ -65,6 +65,12 @@ type Endpoint struct {
 	IP   netip.Addr `json:"ip"`
 	Port uint16     `json:"port"` // ICMP: type for orig, code for resp, as Zeek does
 	MAC  string     `json:"mac,omitempty"`
+
+	// Enrichment (issue 5 fills these): the end's asset id, its tags and
+	// its network segment.
+	Asset   string   `json:"asset,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Segment string   `json:"segment,omitempty"`
 }
 
 // Mirror is the encapsulation that delivered the packets: for AWS Traffic

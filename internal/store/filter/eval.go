@@ -2,6 +2,7 @@ package filter
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -53,6 +54,7 @@ func Compile(e Expr) Predicate {
 // session has none.
 type fieldValue struct {
 	str  string
+	strs []string // a list field (tags): matches when any element does
 	num  float64
 	addr netip.Addr
 	dur  time.Duration
@@ -65,16 +67,21 @@ func matches(got fieldValue, v Value) bool {
 	}
 	switch v.Kind {
 	case KindString:
+		if got.strs != nil {
+			return slices.Contains(got.strs, v.Str)
+		}
 		return got.str == v.Str
 	case KindNumber:
 		return got.num == v.Num
 	case KindDuration:
 		return got.dur == v.Duration
 	case KindAddr:
+		// Compared in 16-byte form, IPv4 as IPv4-mapped IPv6, as the
+		// stores keep addresses: ::/0 holds every address.
 		if v.IsPrefix() {
-			return v.Prefix.Contains(got.addr.Unmap())
+			return Prefix16(v.Prefix).Contains(netip.AddrFrom16(got.addr.As16()))
 		}
-		return got.addr.Unmap() == v.Addr.Unmap()
+		return got.addr.As16() == v.Addr.As16()
 	}
 	return false
 }
@@ -119,4 +126,13 @@ func cmp3[T float64 | time.Duration](a, b T) int {
 		return 1
 	}
 	return 0
+}
+
+// Prefix16 is a prefix in 16-byte form: an IPv4 prefix becomes the
+// IPv4-mapped one (10.0.0.0/8 → ::ffff:10.0.0.0/104).
+func Prefix16(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4() {
+		return netip.PrefixFrom(netip.AddrFrom16(p.Addr().As16()), p.Bits()+96)
+	}
+	return p
 }

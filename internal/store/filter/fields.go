@@ -32,14 +32,19 @@ func (k Kind) String() string {
 }
 
 // Field is a name the language knows, with its type and the Session
-// attribute it stands for (docs/schema.md); Column is what a backend
-// queries.
+// attribute it stands for (docs/schema.md). Column is the SQL expression
+// over the store's sessions table; Array marks a list column (tags) that
+// matches when any element does; Present, when set, is the SQL condition
+// under which the field has a value at all (a mirror field of a session
+// that came without a mirror has none).
 type Field struct {
-	Name   string
-	Kind   Kind
-	Column string
-	Doc    string
-	get    func(*schema.Session) fieldValue
+	Name    string
+	Kind    Kind
+	Column  string
+	Array   bool
+	Present string
+	Doc     string
+	get     func(*schema.Session) fieldValue
 }
 
 // Fields is the catalogue of session fields. "src"/"dst" are the
@@ -57,8 +62,6 @@ var Fields = func() map[string]*Field {
 	num := func(f func(*schema.Session) uint64) func(*schema.Session) fieldValue {
 		return func(s *schema.Session) fieldValue { return fieldValue{num: float64(f(s)), ok: true} }
 	}
-	// Enrichment (tags, segments, assets) is not on sessions yet: no value.
-	none := func(*schema.Session) fieldValue { return fieldValue{} }
 	end := func(orig bool) func(*schema.Session) *schema.Endpoint {
 		if orig {
 			return func(s *schema.Session) *schema.Endpoint { return &s.Orig }
@@ -75,9 +78,11 @@ var Fields = func() map[string]*Field {
 		add(side.name+".port", KindNumber, side.col+"_port", "TCP/UDP port; ICMP type (src) or code/counterpart (dst)",
 			num(func(s *schema.Session) uint64 { return uint64(ep(s).Port) }))
 		add(side.name+".mac", KindString, side.col+"_mac", "Ethernet address", str(func(s *schema.Session) string { return ep(s).MAC }))
-		add(side.name+".tag", KindString, side.col+"_tags", "one of the end's tags (enrichment)", none)
-		add(side.name+".segment", KindString, side.col+"_segment", "segment (enrichment)", none)
-		add(side.name+".asset", KindString, side.col+"_asset", "asset id (enrichment)", none)
+		add(side.name+".tag", KindString, side.col+"_tags", "one of the end's tags (enrichment)",
+			func(s *schema.Session) fieldValue { t := ep(s).Tags; return fieldValue{strs: t, ok: len(t) > 0} })
+		m[side.name+".tag"].Array = true
+		add(side.name+".segment", KindString, side.col+"_segment", "segment (enrichment)", str(func(s *schema.Session) string { return ep(s).Segment }))
+		add(side.name+".asset", KindString, side.col+"_asset", "asset id (enrichment)", str(func(s *schema.Session) string { return ep(s).Asset }))
 		add(side.name+".bytes", KindNumber, side.col+"_bytes", "payload bytes sent by this end", num(func(s *schema.Session) uint64 {
 			if orig {
 				return s.OrigBytes
@@ -94,7 +99,7 @@ var Fields = func() map[string]*Field {
 	add("bytes", KindNumber, "orig_bytes + resp_bytes", "payload bytes both ways", num(func(s *schema.Session) uint64 { return s.OrigBytes + s.RespBytes }))
 	add("packets", KindNumber, "orig_pkts + resp_pkts", "packets both ways", num(func(s *schema.Session) uint64 { return s.OrigPkts + s.RespPkts }))
 	add("ip_bytes", KindNumber, "orig_ip_bytes + resp_ip_bytes", "IP bytes both ways", num(func(s *schema.Session) uint64 { return s.OrigIPBytes + s.RespIPBytes }))
-	add("duration", KindDuration, "duration", "end − start", func(s *schema.Session) fieldValue { return fieldValue{dur: s.End.Sub(s.Start), ok: true} })
+	add("duration", KindDuration, "((end_us - start_us) * 1000)", "end − start", func(s *schema.Session) fieldValue { return fieldValue{dur: s.End.Sub(s.Start), ok: true} })
 	add("proto", KindString, "transport", "tcp, udp, icmp, unknown_transport", str(func(s *schema.Session) string { return s.Transport }))
 	add("ip_proto", KindNumber, "ip_proto", "IP protocol number", num(func(s *schema.Session) uint64 { return uint64(s.Proto) }))
 	add("app", KindString, "app", "application protocol", str(func(s *schema.Session) string { return s.App }))
@@ -113,6 +118,8 @@ var Fields = func() map[string]*Field {
 		}
 		return fieldValue{addr: s.Mirror.Source, ok: true}
 	})
+	m["vni"].Present, m["mirror"].Present = "mirror_kind <> ''", "mirror_kind <> ''"
+	add("tenant", KindString, "tenant", "tenant", str(func(s *schema.Session) string { return s.Tenant }))
 	add("sensor", KindString, "sensor", "sensor name", str(func(s *schema.Session) string { return s.Sensor }))
 	add("source", KindString, "source", "kind of source (pcap, mirror, afpacket, …)", str(func(s *schema.Session) string { return s.Source }))
 	add("missed_bytes", KindNumber, "missed_bytes", "TCP bytes never seen", num(func(s *schema.Session) uint64 { return s.MissedBytes }))

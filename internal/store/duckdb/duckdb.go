@@ -1,0 +1,174 @@
+// Package duckdb is the embedded store, Osprey's default: one DuckDB
+// database file in a data directory, no server to run.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
+)
+
+// File is the database file inside the data directory.
+const File = "osprey.duckdb"
+
+// Store is a DuckDB store. Queries run on a pool of connections; writes
+// go through one connection of their own, which holds the staging tables.
+type Store struct {
+	*sqlstore.DB
+	mu sync.Mutex // serialises writes on w
+	w  *sql.Conn
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when missing) the store in dir and brings its
+// schema up to date.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("store %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, File)
+	conn, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	db := sql.OpenDB(conn)
+	s := &Store{DB: &sqlstore.DB{SQL: db, D: dialect{}}}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	if s.w, err = db.Conn(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	for _, q := range []string{
+		"CREATE TEMP TABLE stage_sessions AS SELECT * FROM sessions LIMIT 0",
+		"CREATE TEMP TABLE stage_metrics AS SELECT * FROM device_metrics LIMIT 0",
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// migrate applies the migrations not yet applied, each in a transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.SQL.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"); err != nil {
+		return err
+	}
+	have, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	latest := len(migrations) - 1
+	if have > latest {
+		return fmt.Errorf("schema version %d is newer than this osprey knows (%d): upgrade osprey", have, latest)
+	}
+	for v := have + 1; v <= latest; v++ {
+		tx, err := s.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES ("+strconv.Itoa(v)+")"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the latest migration applied (0 for a new store).
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := s.SQL.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// Close flushes nothing (writes are synchronous) and closes the database.
+func (s *Store) Close() error {
+	if s.w != nil {
+		s.w.Close()
+	}
+	return s.SQL.Close()
+}
+
+// appender runs f with an appender on the write connection's table.
+func (s *Store) appender(table string, f func(*duckdb.Appender) error) error {
+	return s.w.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
+		if err != nil {
+			return err
+		}
+		if err := f(a); err != nil {
+			a.Close()
+			return err
+		}
+		return a.Close()
+	})
+}
+
+// dialect is DuckDB's SQL.
+type dialect struct{}
+
+func (dialect) Param(int) string                            { return "?" }
+func (dialect) AddrParam(ph string, b []byte) (string, any) { return ph, b }
+func (dialect) ArrayHas(col, v string) string               { return "list_contains(" + col + ", " + v + ")" }
+func (dialect) Unnest(col string) string                    { return "unnest(" + col + ")" }
+func (dialect) Floor(e string, step int64) string {
+	n := strconv.FormatInt(step, 10)
+	return "((" + e + ") // " + n + " * " + n + ")"
+}
+func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
+func (dialect) ListScanner(dst any) any { return listScanner{dst} }
+
+// listScanner converts DuckDB's LIST values ([]any) to typed slices.
+type listScanner struct{ dst any }
+
+func (l listScanner) Scan(src any) error {
+	items, _ := src.([]any)
+	switch d := l.dst.(type) {
+	case *[]string:
+		*d = nil
+		for _, it := range items {
+			s, ok := it.(string)
+			if !ok {
+				return fmt.Errorf("list element %T, want string", it)
+			}
+			*d = append(*d, s)
+		}
+	case *[]uint16:
+		*d = nil
+		for _, it := range items {
+			n, ok := it.(uint16)
+			if !ok {
+				return fmt.Errorf("list element %T, want uint16", it)
+			}
+			*d = append(*d, n)
+		}
+	default:
+		return fmt.Errorf("list scanner: unsupported %T", l.dst)
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package duckdb
+
+// migrations are applied in order, each once, recorded in
+// schema_migrations. Never edit a released migration: add the next one.
+//
+// DuckDB has no table partitions; sessions carry their UTC day and arrive
+// in time order, so each row group's min/max (zone maps) prunes a time
+// range as partitions would, and retention deletes whole days. Rollups
+// and small tables have primary keys for upserts; sessions do not (an
+// index would slow bulk ingest): the writer skips stored records by a
+// time-pruned lookup instead.
+var migrations = []string{
+	1: `
+CREATE TABLE sessions (
+	tenant VARCHAR NOT NULL, day DATE NOT NULL, uid VARCHAR NOT NULL, seq UINTEGER NOT NULL,
+	final BOOLEAN NOT NULL, end_reason VARCHAR NOT NULL, sensor VARCHAR NOT NULL, source VARCHAR NOT NULL,
+	start_us BIGINT NOT NULL, end_us BIGINT NOT NULL,
+	orig_ip BLOB NOT NULL, orig_port USMALLINT NOT NULL, orig_mac VARCHAR NOT NULL, orig_asset VARCHAR NOT NULL,
+	orig_tags VARCHAR[] NOT NULL, orig_segment VARCHAR NOT NULL, orig_device VARCHAR NOT NULL,
+	resp_ip BLOB NOT NULL, resp_port USMALLINT NOT NULL, resp_mac VARCHAR NOT NULL, resp_asset VARCHAR NOT NULL,
+	resp_tags VARCHAR[] NOT NULL, resp_segment VARCHAR NOT NULL, resp_device VARCHAR NOT NULL,
+	ip_proto UTINYINT NOT NULL, transport VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+	conn_state VARCHAR NOT NULL, history VARCHAR NOT NULL,
+	orig_pkts UBIGINT NOT NULL, resp_pkts UBIGINT NOT NULL, orig_bytes UBIGINT NOT NULL, resp_bytes UBIGINT NOT NULL,
+	orig_ip_bytes UBIGINT NOT NULL, resp_ip_bytes UBIGINT NOT NULL, missed_bytes UBIGINT NOT NULL,
+	app VARCHAR NOT NULL, vlans USMALLINT[] NOT NULL, mirror_kind VARCHAR NOT NULL, mirror_source BLOB NOT NULL,
+	mirror_vni UINTEGER NOT NULL, tunnel_parents VARCHAR[] NOT NULL, community_id VARCHAR NOT NULL,
+	d_orig_bytes UBIGINT NOT NULL, d_resp_bytes UBIGINT NOT NULL, d_orig_pkts UBIGINT NOT NULL, d_resp_pkts UBIGINT NOT NULL
+);
+CREATE TABLE rollup_device (
+	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, device VARCHAR NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
+	PRIMARY KEY (tenant, minute_us, device)
+);
+CREATE TABLE rollup_segment (
+	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, orig_segment VARCHAR NOT NULL, resp_segment VARCHAR NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
+	PRIMARY KEY (tenant, minute_us, orig_segment, resp_segment)
+);
+CREATE TABLE rollup_app (
+	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, app VARCHAR NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
+	PRIMARY KEY (tenant, minute_us, app)
+);
+CREATE TABLE device_metrics (
+	tenant VARCHAR NOT NULL, day DATE NOT NULL, time_us BIGINT NOT NULL, device VARCHAR NOT NULL,
+	name VARCHAR NOT NULL, value DOUBLE NOT NULL, list VARCHAR[] NOT NULL
+);
+CREATE TABLE devices (
+	tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, first_seen_us BIGINT NOT NULL, last_seen_us BIGINT NOT NULL,
+	macs VARCHAR[] NOT NULL, ips VARCHAR[] NOT NULL, category VARCHAR NOT NULL, risk DOUBLE NOT NULL,
+	attributes VARCHAR NOT NULL,
+	PRIMARY KEY (tenant, id)
+);
+CREATE TABLE findings (
+	tenant VARCHAR NOT NULL, id VARCHAR NOT NULL, day DATE NOT NULL, time_us BIGINT NOT NULL,
+	detector VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL, entities VARCHAR[] NOT NULL,
+	evidence VARCHAR NOT NULL, state VARCHAR NOT NULL, dedupe_key VARCHAR NOT NULL, technique VARCHAR NOT NULL,
+	PRIMARY KEY (tenant, id)
+);`,
+}

@@ -1,0 +1,123 @@
+package filter
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Dialect is what differs between the SQL backends.
+type Dialect interface {
+	// Param is the placeholder for the n-th argument (1-based).
+	Param(n int) string
+	// AddrParam is the SQL for an address argument given its placeholder,
+	// and the argument to bind for a 16-byte address.
+	AddrParam(ph string, addr16 []byte) (string, any)
+	// ArrayHas is "the list column contains the value".
+	ArrayHas(column, value string) string
+}
+
+// SQL compiles a checked expression to a WHERE condition over the
+// sessions table, appending its arguments to args (placeholders count on
+// from len(args)). Values are always bound, never spliced into the text.
+// The condition is two-valued and agrees with Compile, the in-memory
+// reference, on every session: the conformance suite checks both.
+func SQL(e Expr, d Dialect, args []any) (string, []any) {
+	c := sqlCompiler{d: d, args: args}
+	return c.expr(e), c.args
+}
+
+type sqlCompiler struct {
+	d    Dialect
+	args []any
+}
+
+func (c *sqlCompiler) bind(v any) string {
+	c.args = append(c.args, v)
+	return c.d.Param(len(c.args))
+}
+
+func (c *sqlCompiler) expr(e Expr) string {
+	switch e := e.(type) {
+	case nil:
+		return "TRUE"
+	case *And:
+		return "(" + c.expr(e.Left) + " AND " + c.expr(e.Right) + ")"
+	case *Or:
+		return "(" + c.expr(e.Left) + " OR " + c.expr(e.Right) + ")"
+	case *Not:
+		return "(NOT " + c.expr(e.X) + ")"
+	case *Compare:
+		switch e.Op {
+		case "=":
+			return c.match(e.Field, e.Value)
+		case "!=":
+			return "(NOT " + c.match(e.Field, e.Value) + ")"
+		}
+		return c.guard(e.Field, e.Field.Column+" "+e.Op+" "+c.scalar(e.Value))
+	case *In:
+		parts := make([]string, len(e.Values))
+		for i, v := range e.Values {
+			parts[i] = c.match(e.Field, v)
+		}
+		s := "(" + strings.Join(parts, " OR ") + ")"
+		if e.Negate {
+			return "(NOT " + s + ")"
+		}
+		return s
+	}
+	panic(fmt.Sprintf("filter: unknown expression %T", e))
+}
+
+// match is the SQL of matches(): the field has a value equal to v (or
+// inside v, a prefix).
+func (c *sqlCompiler) match(f *Field, v Value) string {
+	switch {
+	case v.Kind == KindString && v.Str == "":
+		return "FALSE" // an empty string is no value, which matches nothing
+	case f.Array:
+		return c.d.ArrayHas(f.Column, c.bind(v.Str))
+	case v.Kind == KindAddr && v.IsPrefix():
+		p := Prefix16(v.Prefix)
+		return c.guard(f, f.Column+" BETWEEN "+c.addr(p.Addr())+" AND "+c.addr(lastAddr(p)))
+	}
+	return c.guard(f, f.Column+" = "+c.scalar(v))
+}
+
+func (c *sqlCompiler) guard(f *Field, cond string) string {
+	if f.Present == "" {
+		return "(" + cond + ")"
+	}
+	return "(" + f.Present + " AND " + cond + ")"
+}
+
+func (c *sqlCompiler) scalar(v Value) string {
+	switch v.Kind {
+	case KindString:
+		return c.bind(v.Str)
+	case KindNumber:
+		return c.bind(v.Num)
+	case KindDuration:
+		return c.bind(int64(v.Duration)) // nanoseconds, as the column
+	case KindAddr:
+		return c.addr(v.Addr)
+	}
+	panic("filter: unknown value kind")
+}
+
+func (c *sqlCompiler) addr(a netip.Addr) string {
+	b := a.As16()
+	c.args = append(c.args, nil)
+	sql, arg := c.d.AddrParam(c.d.Param(len(c.args)), b[:])
+	c.args[len(c.args)-1] = arg
+	return sql
+}
+
+// lastAddr is the highest address of a prefix.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As16()
+	for i := p.Bits(); i < 128; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	return netip.AddrFrom16(b)
+}

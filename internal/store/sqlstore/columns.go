@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store"
+)
+
+// SessionColumns is the sessions table's column list, in the order Row
+// gives values; every backend names its columns alike so that filters and
+// queries are written once.
+var SessionColumns = []string{
+	"tenant", "day", "uid", "seq", "final", "end_reason", "sensor", "source", "start_us", "end_us",
+	"orig_ip", "orig_port", "orig_mac", "orig_asset", "orig_tags", "orig_segment", "orig_device",
+	"resp_ip", "resp_port", "resp_mac", "resp_asset", "resp_tags", "resp_segment", "resp_device",
+	"ip_proto", "transport", "direction", "conn_state", "history",
+	"orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes", "orig_ip_bytes", "resp_ip_bytes", "missed_bytes",
+	"app", "vlans", "mirror_kind", "mirror_source", "mirror_vni", "tunnel_parents", "community_id",
+	"d_orig_bytes", "d_resp_bytes", "d_orig_pkts", "d_resp_pkts",
+}
+
+// ColumnList is SessionColumns joined for SQL.
+var ColumnList = strings.Join(SessionColumns, ", ")
+
+// Micros is how stores keep times: microseconds since the Unix epoch, a
+// plain integer every backend (ClickHouse 18.16 included) compares and
+// buckets alike.
+func Micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// Day is the UTC day of a record, its partition.
+func Day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Device is the name an end is counted under in the device rollup: its
+// asset id once enrichment knows it, else its address.
+func Device(e *schema.Endpoint) string {
+	if e.Asset != "" {
+		return e.Asset
+	}
+	return e.IP.Unmap().String()
+}
+
+// Row is a record's values in SessionColumns order; strs and ints convert
+// list values to what the driver binds.
+func Row(r *store.Record, strs func([]string) any, ints func([]uint16) any) []any {
+	s := &r.Session
+	var mk string
+	var msrc []byte
+	var vni uint32
+	if s.Mirror != nil {
+		mk, msrc, vni = s.Mirror.Kind, store.Addr16(s.Mirror.Source), s.Mirror.VNI
+	} else {
+		msrc = make([]byte, 16)
+	}
+	return []any{
+		s.Tenant, Day(s.End), s.UID, s.Seq, s.Final, s.EndReason, s.Sensor, s.Source, Micros(s.Start), Micros(s.End),
+		store.Addr16(s.Orig.IP), s.Orig.Port, s.Orig.MAC, s.Orig.Asset, strs(s.Orig.Tags), s.Orig.Segment, Device(&s.Orig),
+		store.Addr16(s.Resp.IP), s.Resp.Port, s.Resp.MAC, s.Resp.Asset, strs(s.Resp.Tags), s.Resp.Segment, Device(&s.Resp),
+		s.Proto, s.Transport, s.Direction, s.ConnState, s.History,
+		s.OrigPkts, s.RespPkts, s.OrigBytes, s.RespBytes, s.OrigIPBytes, s.RespIPBytes, s.MissedBytes,
+		s.App, ints(s.VLANs), mk, msrc, vni, strs(s.TunnelParents), s.CommunityID,
+		r.Delta.OrigBytes, r.Delta.RespBytes, r.Delta.OrigPkts, r.Delta.RespPkts,
+	}
+}
+
+// cursor is the position after the last record of a page.
+type cursor struct {
+	endUs int64
+	uid   string
+	seq   uint32
+}
+
+func (c cursor) String() string {
+	return strconv.FormatInt(c.endUs, 36) + "." + c.uid + "." + strconv.FormatUint(uint64(c.seq), 36)
+}
+
+func parseCursor(s string) (cursor, bool) {
+	a, rest, ok1 := strings.Cut(s, ".")
+	uid, seq, ok2 := strings.Cut(rest, ".")
+	e, err1 := strconv.ParseInt(a, 36, 64)
+	n, err2 := strconv.ParseUint(seq, 36, 32)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || uid == "" || strings.Contains(uid, ".") {
+		return cursor{}, false
+	}
+	return cursor{e, uid, uint32(n)}, true
+}

@@ -1,0 +1,20 @@
+// Package sqlstore holds what the SQL backends share: the sessions column
+// layout, and the typed queries (search, top-N, series, matrix) written
+// once over database/sql with a Dialect for the few places the SQL of
+// DuckDB, ClickHouse and PostgreSQL differ.
+package sqlstore
+
+import "github.com/osprey-ndr/osprey/internal/store/filter"
+
+// Dialect is what differs between backends.
+type Dialect interface {
+	filter.Dialect
+	// Unnest is a list column as one row per element, in a SELECT list.
+	Unnest(column string) string
+	// Floor rounds an integer expression down to a multiple of step.
+	Floor(expr string, step int64) string
+	// Last is the value of v at the greatest t, as an aggregate.
+	Last(v, t string) string
+	// ListScanner scans a list column into *[]string or *[]uint16.
+	ListScanner(dst any) any
+}

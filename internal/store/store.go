@@ -1,0 +1,171 @@
+// Package store is Osprey's columnar source of truth: sessions, per-minute
+// rollups, device metrics, devices and findings. Two backends implement
+// Store — DuckDB embedded (the default, a data directory) and ClickHouse
+// (native protocol, for clusters) — and both pass the conformance suite in
+// store/storetest. Queries are typed: a filter (store/filter) compiled to
+// parametrised SQL, never user SQL.
+package store
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
+)
+
+// Store is one backend.
+type Store interface {
+	// WriteSessions stores a batch. It is idempotent by record id
+	// (uid, seq): records already stored are skipped, so a retried batch
+	// never duplicates, and the per-minute rollups count each record once.
+	// Each session's Delta is what it adds to the rollups (Deltas computes
+	// it); it returns how many records were new.
+	WriteSessions(ctx context.Context, batch []Record) (int, error)
+	// WriteMetrics stores device metrics, idempotent by (tenant, device,
+	// name, time).
+	WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) (int, error)
+	// UpsertDevices and UpsertFindings replace entries by id.
+	UpsertDevices(ctx context.Context, batch []schema.Device) error
+	UpsertFindings(ctx context.Context, batch []schema.Finding) error
+
+	// Previous returns the counters of a stored record, for Deltas after a
+	// restart; ok is false when it is not stored.
+	Previous(ctx context.Context, tenant, uid string, seq uint32) (Counters, bool, error)
+
+	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
+	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
+	Series(ctx context.Context, q SeriesQuery) ([]Point, error)
+	Matrix(ctx context.Context, q MatrixQuery) ([]Cell, error)
+
+	// Retain deletes what is older than each table's retention, by whole
+	// days (partitions).
+	Retain(ctx context.Context, now time.Time, r Retention) error
+	// SchemaVersion is the latest migration applied.
+	SchemaVersion(ctx context.Context) (int, error)
+	Close() error
+}
+
+// Record is a session with what it adds to the totals since the previous
+// record of its uid (sessions are cumulative; docs/schema.md).
+type Record struct {
+	schema.Session
+	Delta Counters
+}
+
+// Counters are the additive measures of a session record.
+type Counters struct {
+	OrigBytes, RespBytes, OrigPkts, RespPkts uint64
+}
+
+// Range is a half-open time range [Since, Until); zero ends are open.
+// Searches select records overlapping it; aggregations count each record
+// at its end time.
+type Range struct{ Since, Until time.Time }
+
+// Scope is what every query is restricted to: a tenant ("" is the
+// default tenant) and a time range.
+type Scope struct {
+	Tenant string
+	Range
+}
+
+// SearchQuery pages through session records, newest end first.
+type SearchQuery struct {
+	Scope
+	Filter filter.Expr
+	Limit  int    // default 100, at most 10 000
+	Cursor string // from the previous page's Next
+}
+
+// SearchPage is one page; Next is empty on the last.
+type SearchPage struct {
+	Sessions []schema.Session
+	Next     string
+}
+
+// Measure is what aggregations add up.
+type Measure string
+
+const (
+	Bytes    Measure = "bytes"    // payload bytes both ways
+	Packets  Measure = "packets"  // packets both ways
+	Sessions Measure = "sessions" // flows, counted at their first record
+)
+
+// TopQuery ranks the values of a dimension: any filter field (src.ip,
+// dst.port, app, src.tag, …) or "device" (either end of a session).
+type TopQuery struct {
+	Scope
+	Filter    filter.Expr
+	Dimension string
+	By        Measure
+	Limit     int // default 10
+}
+
+// TopRow is one ranked value, as text ("10.0.0.1", "443", "tls").
+type TopRow struct {
+	Key                      string
+	Bytes, Packets, Sessions uint64
+}
+
+// SeriesQuery is a time series by dimension. With Metric set it reads
+// device metrics (Agg max, min, avg, sum or last of the metric's value,
+// by device); otherwise it sums a session Measure by Dimension.
+type SeriesQuery struct {
+	Scope
+	Step      time.Duration // bucket width, at least a minute; default 1 h
+	Metric    string
+	Device    string // restrict to one device
+	Agg       string
+	Filter    filter.Expr
+	Dimension string
+	By        Measure
+	Limit     int // most series returned, by total; default 10
+}
+
+// Point is one bucket of one series.
+type Point struct {
+	Time  time.Time
+	Key   string
+	Value float64
+}
+
+// MatrixQuery is the traffic between groups: "segment" or "tag".
+type MatrixQuery struct {
+	Scope
+	Filter filter.Expr
+	By     string
+	Measure
+}
+
+// Cell is the traffic from Src to Dst.
+type Cell struct {
+	Src, Dst string
+	Value    uint64
+}
+
+// Retention is how long each table keeps data; zero keeps it forever.
+type Retention struct {
+	Sessions, Rollups, Metrics, Findings time.Duration
+}
+
+// Addr16 is how stores keep addresses: 16 bytes, IPv4 as IPv4-mapped IPv6
+// (as ClickHouse's IPv6 type does), so one column holds both families and
+// a CIDR prefix is a byte range.
+func Addr16(a netip.Addr) []byte {
+	if !a.IsValid() {
+		return make([]byte, 16)
+	}
+	b := a.As16()
+	return b[:]
+}
+
+// AddrFrom16 reverses Addr16.
+func AddrFrom16(b []byte) netip.Addr {
+	if len(b) != 16 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom16([16]byte(b)).Unmap()
+}

@@ -1,0 +1,318 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
+)
+
+// Filters are the expressions the suite checks against filter.Compile.
+var Filters = []string{
+	``,
+	`app = "tls"`,
+	`app != "tls"`,
+	`app = ""`,
+	`src.tag = "iot" and dst.port in (22, 23) and bytes > 1MB and app = "tls"`,
+	`src.tag != "iot"`,
+	`not dst.tag in ("db", "web")`,
+	`src.ip in (10.1.0.0/16, fd00::/8)`,
+	`src.ip not in (10.0.0.0/8)`,
+	`dst.ip = 10.2.0.7 or src.ip = 10.2.0.7`,
+	`src.ip in (::/0)`,
+	`vni = 1`,
+	`vni != 1`,
+	`mirror = 172.31.0.2`,
+	`not (vni >= 1)`,
+	`duration > 20m and duration <= 1h`,
+	`packets >= 100 and src.bytes < 2MB`,
+	`proto = udp and dst.port = 53`,
+	`dst.segment = "iot" and src.segment != "prod"`,
+	`dst.asset in ("i-0abc") or direction = inbound`,
+	`conn_state = SF and history = "Dd"`,
+	`community_id = "1:7"`,
+	`ip_proto = 6 and dst.bytes > 50k`,
+}
+
+// Run checks a backend. open returns an empty store; the suite closes it.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	st := open(t)
+	t.Cleanup(func() { st.Close() })
+	sessions := Sessions(400)
+	records := Records(ctx, sessions)
+
+	t.Run("write is idempotent", func(t *testing.T) {
+		half := len(records) / 2
+		n1, err := st.WriteSessions(ctx, records[:half])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A retried batch overlapping what is stored, with a record twice.
+		retry := append(slices.Clone(records[half/2:]), records[len(records)-1])
+		n2, err := st.WriteSessions(ctx, retry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n1 != half || n2 != len(records)-half {
+			t.Fatalf("new records: %d then %d, want %d then %d", n1, n2, half, len(records)-half)
+		}
+		if n, err := st.WriteSessions(ctx, records); err != nil || n != 0 {
+			t.Fatalf("rewrite of everything: %d new, %v; want 0", n, err)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("schema version", func(t *testing.T) {
+		if v, err := st.SchemaVersion(ctx); err != nil || v < 1 {
+			t.Fatalf("schema version %d, %v", v, err)
+		}
+	})
+
+	t.Run("previous record", func(t *testing.T) {
+		for _, r := range records {
+			if r.Seq == 1 {
+				c, ok, err := st.Previous(ctx, r.Tenant, r.UID, 0)
+				want := r.Session.OrigBytes - r.Delta.OrigBytes
+				if err != nil || !ok || c.OrigBytes != want {
+					t.Fatalf("previous of %s: %+v %v %v, want orig bytes %d", r.UID, c, ok, err, want)
+				}
+				return
+			}
+		}
+		t.Fatal("no interim record generated")
+	})
+
+	t.Run("search matches the reference filter", func(t *testing.T) {
+		rng := store.Range{Since: Base.Add(20 * time.Hour), Until: Base.Add(50 * time.Hour)}
+		for _, tenant := range Tenants {
+			for _, src := range Filters {
+				e, err := filter.Parse(src)
+				if err != nil {
+					t.Fatalf("%s: %v", src, err)
+				}
+				pred := filter.Compile(e)
+				var want []string
+				for _, s := range sessions {
+					if s.Tenant == tenant && !s.End.Before(rng.Since) && s.Start.Before(rng.Until) && pred(&s) {
+						want = append(want, id(&s))
+					}
+				}
+				got := searchAll(t, st, store.SearchQuery{Scope: store.Scope{Tenant: tenant, Range: rng}, Filter: e, Limit: 37})
+				var ids []string
+				for i := range got {
+					ids = append(ids, id(&got[i]))
+				}
+				sort.Strings(want)
+				sort.Strings(ids)
+				if !slices.Equal(ids, want) {
+					t.Errorf("tenant %q, filter %q: %d sessions, want %d", tenant, src, len(ids), len(want))
+				}
+			}
+		}
+	})
+
+	t.Run("search pages newest first and round-trips sessions", func(t *testing.T) {
+		got := searchAll(t, st, store.SearchQuery{Limit: 50})
+		byID := map[string]schema.Session{}
+		for _, s := range sessions {
+			if s.Tenant == "" {
+				byID[id(&s)] = s
+			}
+		}
+		if len(got) != len(byID) {
+			t.Fatalf("%d sessions of the default tenant, want %d", len(got), len(byID))
+		}
+		for i, s := range got {
+			if i > 0 && s.End.After(got[i-1].End) {
+				t.Fatalf("page order: %s after %s", s.End, got[i-1].End)
+			}
+			got, _ := json.Marshal(s)
+			want, _ := json.Marshal(byID[id(&s)])
+			if string(got) != string(want) {
+				t.Fatalf("stored session differs:\n got %s\nwant %s", got, want)
+			}
+		}
+		if _, err := st.Search(ctx, store.SearchQuery{Cursor: "garbage"}); err == nil {
+			t.Fatal("a bad cursor was accepted")
+		}
+	})
+
+	t.Run("top-N matches sums of deltas", func(t *testing.T) {
+		for _, q := range []store.TopQuery{
+			{Dimension: "app", By: store.Bytes},
+			{Dimension: "app", By: store.Sessions, Filter: mustParse(t, `bytes >= 0`)},
+			{Dimension: "device", By: store.Bytes},
+			{Dimension: "device", By: store.Packets, Filter: mustParse(t, `proto = tcp`)},
+			{Dimension: "src.ip", By: store.Bytes},
+			{Dimension: "dst.port", By: store.Sessions},
+			{Dimension: "src.tag", By: store.Packets},
+			{Dimension: "vni", By: store.Bytes, Filter: mustParse(t, `mirror in (0.0.0.0/0)`)},
+		} {
+			q.Tenant, q.Limit = "acme", 5
+			q.Range = store.Range{Since: Base.Add(6 * time.Hour), Until: Base.Add(30 * time.Hour)}
+			got, err := st.Top(ctx, q)
+			if err != nil {
+				t.Fatalf("top %s by %s: %v", q.Dimension, q.By, err)
+			}
+			want := refTop(records, q)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("top %s by %s (filter %q):\n got %v\nwant %v", q.Dimension, q.By, filter.String(q.Filter), got, want)
+			}
+		}
+		if _, err := st.Top(ctx, store.TopQuery{Dimension: "nonsense"}); err == nil {
+			t.Error("an unknown dimension was accepted")
+		}
+	})
+
+	t.Run("session series by dimension", func(t *testing.T) {
+		q := store.SeriesQuery{Scope: store.Scope{Range: store.Range{Since: Base, Until: Base.Add(12 * time.Hour)}},
+			Step: 3 * time.Hour, Dimension: "app", By: store.Bytes, Limit: 3}
+		got, err := st.Series(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := refSeries(records, q)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("series:\n got %v\nwant %v", got, want)
+		}
+	})
+
+	t.Run("device metric series", func(t *testing.T) {
+		metrics := Metrics()
+		n, err := st.WriteMetrics(ctx, metrics)
+		if err != nil || n != len(metrics) {
+			t.Fatalf("metrics: %d new, %v; want %d", n, err, len(metrics))
+		}
+		if n, err := st.WriteMetrics(ctx, metrics[:10]); err != nil || n != 0 {
+			t.Fatalf("metrics rewritten: %d new, %v; want 0", n, err)
+		}
+		q := store.SeriesQuery{Scope: store.Scope{Tenant: "acme", Range: store.Range{Since: Base, Until: Base.Add(24 * time.Hour)}},
+			Step: 2 * time.Hour, Metric: "aws:num-listening-tcp-ports", Agg: "max", Limit: 10}
+		got, err := st.Series(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]float64{}
+		for _, m := range metrics {
+			if m.Tenant == "acme" {
+				k := m.Time.Truncate(2*time.Hour).Format(time.RFC3339) + " " + m.Device
+				want[k] = max(want[k], m.Value)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d points, want %d", len(got), len(want))
+		}
+		for _, p := range got {
+			if k := p.Time.Format(time.RFC3339) + " " + p.Key; want[k] != p.Value {
+				t.Fatalf("%s = %v, want %v", k, p.Value, want[k])
+			}
+		}
+		q.Device, q.Agg = "thermostat-2", "last"
+		got, err = st.Series(ctx, q)
+		if err != nil || len(got) != 12 {
+			t.Fatalf("one device, last: %d points, %v; want 12", len(got), err)
+		}
+	})
+
+	t.Run("traffic matrix", func(t *testing.T) {
+		for _, q := range []store.MatrixQuery{
+			{By: "segment", Measure: store.Bytes},
+			{By: "segment", Measure: store.Sessions, Filter: mustParse(t, `packets > 0`)},
+			{By: "tag", Measure: store.Packets},
+		} {
+			q.Range = store.Range{Since: Base, Until: Base.Add(48 * time.Hour)}
+			got, err := st.Matrix(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := refMatrix(records, q); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("matrix by %s, %s:\n got %v\nwant %v", q.By, q.Measure, got, want)
+			}
+		}
+	})
+
+	t.Run("devices and findings upsert", func(t *testing.T) {
+		d := schema.Device{ID: "dev-1", FirstSeen: Base, LastSeen: Base.Add(time.Hour), MACs: []string{"02:00:00:00:00:01"}, Category: "camera"}
+		if err := st.UpsertDevices(ctx, []schema.Device{d, d}); err != nil {
+			t.Fatal(err)
+		}
+		f := schema.Finding{ID: "f-1", Time: Base, Detector: "intel", Rule: "known-bad-ip", Severity: "high", State: "active", DedupeKey: "k"}
+		if err := st.UpsertFindings(ctx, []schema.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+		f.State = "acknowledged"
+		if err := st.UpsertFindings(ctx, []schema.Finding{f}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("retention drops whole days", func(t *testing.T) {
+		now := Base.Add(49 * time.Hour) // day 3, 01:00
+		if err := st.Retain(ctx, now, store.Retention{Sessions: 24 * time.Hour, Rollups: 24 * time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		got := searchAll(t, st, store.SearchQuery{Limit: 10000})
+		cut := Base.Add(24 * time.Hour)
+		var want int
+		for _, s := range sessions {
+			if s.Tenant == "" && !s.End.Before(cut) {
+				want++
+			}
+		}
+		if len(got) != want {
+			t.Fatalf("%d sessions after retention, want %d (ended on or after %s)", len(got), want, cut)
+		}
+		top, err := st.Top(ctx, store.TopQuery{Dimension: "app", Scope: store.Scope{Range: store.Range{Until: cut}}})
+		if err != nil || len(top) != 0 {
+			t.Fatalf("rollups before the cut: %v %v", top, err)
+		}
+	})
+}
+
+func id(s *schema.Session) string { return fmt.Sprintf("%s/%s/%d", s.Tenant, s.UID, s.Seq) }
+
+func mustParse(t *testing.T, src string) filter.Expr {
+	t.Helper()
+	e, err := filter.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func searchAll(t *testing.T, st store.Store, q store.SearchQuery) []schema.Session {
+	t.Helper()
+	var out []schema.Session
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		p, err := st.Search(context.Background(), q)
+		if err != nil {
+			t.Fatalf("search page %d: %v", page, err)
+		}
+		for i := range p.Sessions {
+			if k := id(&p.Sessions[i]); seen[k] {
+				t.Fatalf("page %d repeats %s", page, k)
+			} else {
+				seen[k] = true
+			}
+		}
+		out = append(out, p.Sessions...)
+		if p.Next == "" {
+			return out
+		}
+		if len(p.Sessions) != q.Limit {
+			t.Fatalf("page %d has %d sessions and a next page", page, len(p.Sessions))
+		}
+		q.Cursor = p.Next
+	}
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+// WriterConfig tunes a Writer.
+type WriterConfig struct {
+	BatchSize int           // flush at this many records (default 50 000)
+	Interval  time.Duration // and at least this often (default 1 s)
+	Buffers   int           // full batches queued before producers block (default 4)
+	Retry     time.Duration // first wait after a failed flush, doubling to 30 s (default 200 ms)
+	Grace     time.Duration // how long Close keeps retrying (default 10 s)
+	Log       *slog.Logger
+}
+
+// Writer is the session sink in front of a Store: it batches records,
+// flushes on size or time from a goroutine of its own, and applies
+// backpressure — WriteSessions blocks while Buffers batches wait — rather
+// than dropping or growing without bound. A failed flush is retried with
+// the same batch (stores are idempotent by record id) until it lands or
+// the writer is closed.
+type Writer struct {
+	st     Store
+	cfg    WriterConfig
+	deltas Deltas
+
+	mu      sync.Mutex
+	pending []Record
+	queue   chan []Record
+	done    chan struct{}
+	err     error // the last flush error given up on at Close
+	written uint64
+	stop    context.CancelFunc
+	ctx     context.Context
+}
+
+// NewWriter starts a writer; Close flushes and stops it.
+func NewWriter(st Store, cfg WriterConfig) *Writer {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 50000
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	if cfg.Buffers <= 0 {
+		cfg.Buffers = 4
+	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = 200 * time.Millisecond
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	w := &Writer{st: st, cfg: cfg, queue: make(chan []Record, cfg.Buffers), done: make(chan struct{}), ctx: ctx, stop: stop}
+	w.deltas.Previous = st.Previous
+	go w.run()
+	return w
+}
+
+// WriteSessions queues a batch; it blocks while the queue is full
+// (backpressure) until ctx ends.
+func (w *Writer) WriteSessions(ctx context.Context, batch []schema.Session) error {
+	w.mu.Lock()
+	for i := range batch {
+		r, err := w.deltas.Record(ctx, &batch[i])
+		if err != nil {
+			w.mu.Unlock()
+			return fmt.Errorf("store writer: %w", err)
+		}
+		w.pending = append(w.pending, r)
+	}
+	var full []Record
+	if len(w.pending) >= w.cfg.BatchSize {
+		full, w.pending = w.pending, make([]Record, 0, w.cfg.BatchSize)
+	}
+	w.mu.Unlock()
+	if full == nil {
+		return nil
+	}
+	select {
+	case w.queue <- full:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	tick := time.NewTicker(w.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case b, ok := <-w.queue:
+			if !ok {
+				return
+			}
+			w.flush(b)
+		case <-tick.C:
+			w.mu.Lock()
+			b := w.pending
+			w.pending = nil
+			w.mu.Unlock()
+			w.flush(b)
+		}
+	}
+}
+
+// flush writes one batch, retrying with backoff until it lands or the
+// writer is told to give up (Close after its final attempt).
+func (w *Writer) flush(b []Record) {
+	wait := w.cfg.Retry
+	for len(b) > 0 {
+		n, err := w.st.WriteSessions(w.ctx, b)
+		if err == nil {
+			w.mu.Lock()
+			w.written += uint64(n)
+			w.mu.Unlock()
+			return
+		}
+		if w.ctx.Err() != nil {
+			w.mu.Lock()
+			w.err = errors.Join(w.err, fmt.Errorf("store writer: %d records not stored: %w", len(b), err))
+			w.mu.Unlock()
+			return
+		}
+		w.cfg.Log.Warn("store write failed; retrying", "records", len(b), "wait", wait, "err", err)
+		select {
+		case <-time.After(wait):
+		case <-w.ctx.Done():
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// Written is how many new records have been stored.
+func (w *Writer) Written() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.written
+}
+
+// Close flushes what is pending and stops. It returns an error naming how
+// many records could not be stored; none is lost silently.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	last := w.pending
+	w.pending = nil
+	w.mu.Unlock()
+	if len(last) > 0 {
+		w.queue <- last
+	}
+	close(w.queue)
+	select {
+	case <-w.done:
+	case <-time.After(w.cfg.Grace):
+		w.stop() // the retrying flush gives up and records the loss
+		<-w.done
+	}
+	w.stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
