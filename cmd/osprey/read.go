@@ -24,6 +24,7 @@ type readOpts struct {
 	cpuprof  string
 	rejects  string
 	filter   string
+	store    string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -37,7 +38,8 @@ them out: --output json (one Session per line, docs/schema.md), zeek (a
 Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 		Example: `  osprey read --output zeek capture.pcap > conn.log
   tcpdump -w - -i eth0 | osprey read --output json -
-  osprey read --output none --stats captures/`,
+  osprey read --output none --stats captures/
+  osprey read --store osprey-data captures/*.pcap`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRead(cmd, g, o, args) },
 	}
@@ -48,6 +50,7 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file (the error as packet comment)")
+	f.StringVar(&o.store, "store", "", "load the sessions into the embedded store in this directory (output defaults to none)")
 	f.StringVar(&o.filter, "filter", "", `write only the sessions that match, e.g. 'dst.port in (22, 23) and bytes > 1MB' (docs/filter.md)`)
 	return cmd
 }
@@ -62,9 +65,19 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		return err
 	}
 	defer w.Close()
+	if o.store != "" && !cmd.Flags().Changed("output") {
+		o.output = "none"
+	}
 	sink, err := newSink(o.output, w, cfg)
 	if err != nil {
 		return err
+	}
+	if o.store != "" {
+		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log)
+		if err != nil {
+			return fmt.Errorf("--store: %w", err)
+		}
+		sink = pipeline.Tee(sink, ss)
 	}
 	if o.filter != "" {
 		expr, err := filter.Parse(o.filter)

@@ -17,6 +17,35 @@ type Config struct {
 	Capture Capture `yaml:"capture"`
 	Health  Health  `yaml:"health"`
 	Log     Log     `yaml:"log"`
+	Store   Store   `yaml:"store"`
+}
+
+// Store is where sessions, rollups, metrics, devices and findings are
+// kept: DuckDB embedded (a data directory, the default) or ClickHouse.
+type Store struct {
+	Backend       string        `yaml:"backend"`
+	Path          string        `yaml:"path"`
+	ClickHouse    ClickHouse    `yaml:"clickhouse"`
+	BatchSize     int           `yaml:"batch_size"`
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	Retention     Retention     `yaml:"retention"`
+}
+
+// ClickHouse is a server or cluster reached over the native protocol.
+type ClickHouse struct {
+	Addr     []string `yaml:"addr"`
+	Database string   `yaml:"database"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	Cluster  string   `yaml:"cluster"`
+}
+
+// Retention is how long each table keeps data; 0 keeps it forever.
+type Retention struct {
+	Sessions time.Duration `yaml:"sessions"`
+	Rollups  time.Duration `yaml:"rollups"`
+	Metrics  time.Duration `yaml:"metrics"`
+	Findings time.Duration `yaml:"findings"`
 }
 
 // Sensor names this sensor and its tenant in every record it writes.
@@ -94,6 +123,13 @@ func DefaultConfig() Config {
 		},
 		Health: Health{Listen: "127.0.0.1:9780"},
 		Log:    Log{Level: "info", Format: "text"},
+		Store: Store{
+			Backend: "duckdb", Path: "osprey-data",
+			ClickHouse: ClickHouse{Addr: []string{"127.0.0.1:9000"}, Database: "osprey", Username: "default"},
+			BatchSize:  50000, FlushInterval: time.Second,
+			Retention: Retention{Sessions: 30 * 24 * time.Hour, Rollups: 400 * 24 * time.Hour,
+				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
+		},
 	}
 }
 
@@ -145,6 +181,25 @@ func (c Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	switch c.Store.Backend {
+	case "duckdb", "clickhouse":
+	default:
+		bad("store.backend", "must be duckdb or clickhouse, got %q", c.Store.Backend)
+	}
+	if c.Store.BatchSize < 1 {
+		bad("store.batch_size", "must be at least 1, got %d", c.Store.BatchSize)
+	}
+	if c.Store.FlushInterval <= 0 {
+		bad("store.flush_interval", "must be a positive duration, got %v", c.Store.FlushInterval)
+	}
+	for key, d := range map[string]time.Duration{
+		"store.retention.sessions": c.Store.Retention.Sessions, "store.retention.rollups": c.Store.Retention.Rollups,
+		"store.retention.metrics": c.Store.Retention.Metrics, "store.retention.findings": c.Store.Retention.Findings,
+	} {
+		if d < 0 {
+			bad(key, "must be ≥ 0 (0 keeps data forever), got %v", d)
+		}
 	}
 	if c.Sensor.Tenant == "" {
 		bad("sensor.tenant", "must not be empty")

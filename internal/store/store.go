@@ -106,8 +106,10 @@ type TopQuery struct {
 
 // TopRow is one ranked value, as text ("10.0.0.1", "443", "tls").
 type TopRow struct {
-	Key                      string
-	Bytes, Packets, Sessions uint64
+	Key      string `json:"key"`
+	Bytes    uint64 `json:"bytes"`
+	Packets  uint64 `json:"packets"`
+	Sessions uint64 `json:"sessions"`
 }
 
 // SeriesQuery is a time series by dimension. With Metric set it reads
@@ -127,9 +129,9 @@ type SeriesQuery struct {
 
 // Point is one bucket of one series.
 type Point struct {
-	Time  time.Time
-	Key   string
-	Value float64
+	Time  time.Time `json:"time"`
+	Key   string    `json:"key"`
+	Value float64   `json:"value"`
 }
 
 // MatrixQuery is the traffic between groups: "segment" or "tag".
@@ -142,8 +144,9 @@ type MatrixQuery struct {
 
 // Cell is the traffic from Src to Dst.
 type Cell struct {
-	Src, Dst string
-	Value    uint64
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Value uint64 `json:"value"`
 }
 
 // Retention is how long each table keeps data; zero keeps it forever.

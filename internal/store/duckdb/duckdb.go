@@ -53,6 +53,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	for _, q := range []string{
+		"SET checkpoint_threshold = '1GB'",
 		"CREATE TEMP TABLE stage_sessions AS SELECT * FROM sessions LIMIT 0",
 		"CREATE TEMP TABLE stage_metrics AS SELECT * FROM device_metrics LIMIT 0",
 	} {

@@ -3,7 +3,6 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -56,19 +55,13 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		seq         uint32
 	}
 	seen := make(map[id]bool, len(batch))
-	err := s.appender("stage_sessions", func(a *duckdb.Appender) error {
-		for i := range batch {
-			r := &batch[i]
-			k := id{r.Tenant, r.UID, r.Seq}
-			if seen[k] {
-				continue // the same record twice in one batch
-			}
-			seen[k] = true
-			if err := a.AppendRow(values(sqlstore.Row(r, strList, u16List))...); err != nil {
-				return fmt.Errorf("session %s/%d: %w", r.UID, r.Seq, err)
-			}
+	err := s.stage(ctx, batch, func(r *store.Record) bool {
+		k := id{r.Tenant, r.UID, r.Seq}
+		if seen[k] {
+			return true // the same record twice in one batch
 		}
-		return nil
+		seen[k] = true
+		return false
 	})
 	defer s.w.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_sessions")
 	if err != nil {
@@ -216,26 +209,11 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// strList and u16List give lists as the Appender takes them: never nil,
-// which it would store as NULL.
-func strList(v []string) any {
+// strList gives a list as the Appender takes it: never nil, which it
+// would store as NULL.
+func strList(v []string) []string {
 	if v == nil {
 		return []string{}
 	}
 	return v
-}
-
-func u16List(v []uint16) any {
-	if v == nil {
-		return []uint16{}
-	}
-	return v
-}
-
-func values(row []any) []driver.Value {
-	out := make([]driver.Value, len(row))
-	for i, v := range row {
-		out[i] = v
-	}
-	return out
 }

@@ -50,27 +50,42 @@ func Device(e *schema.Endpoint) string {
 	return e.IP.Unmap().String()
 }
 
-// Row is a record's values in SessionColumns order; strs and ints convert
-// list values to what the driver binds.
-func Row(r *store.Record, strs func([]string) any, ints func([]uint16) any) []any {
+// AppendRow appends a record's values in SessionColumns order to dst:
+// lists as []string and []uint16 (empty, never nil), addresses as 16
+// bytes, times as Micros and the day as a time.Time.
+func AppendRow(dst []any, r *store.Record) []any {
 	s := &r.Session
 	var mk string
-	var msrc []byte
 	var vni uint32
+	msrc := zero16
 	if s.Mirror != nil {
 		mk, msrc, vni = s.Mirror.Kind, store.Addr16(s.Mirror.Source), s.Mirror.VNI
-	} else {
-		msrc = make([]byte, 16)
 	}
-	return []any{
+	return append(dst,
 		s.Tenant, Day(s.End), s.UID, s.Seq, s.Final, s.EndReason, s.Sensor, s.Source, Micros(s.Start), Micros(s.End),
 		store.Addr16(s.Orig.IP), s.Orig.Port, s.Orig.MAC, s.Orig.Asset, strs(s.Orig.Tags), s.Orig.Segment, Device(&s.Orig),
 		store.Addr16(s.Resp.IP), s.Resp.Port, s.Resp.MAC, s.Resp.Asset, strs(s.Resp.Tags), s.Resp.Segment, Device(&s.Resp),
 		s.Proto, s.Transport, s.Direction, s.ConnState, s.History,
 		s.OrigPkts, s.RespPkts, s.OrigBytes, s.RespBytes, s.OrigIPBytes, s.RespIPBytes, s.MissedBytes,
-		s.App, ints(s.VLANs), mk, msrc, vni, strs(s.TunnelParents), s.CommunityID,
+		s.App, u16s(s.VLANs), mk, msrc, vni, strs(s.TunnelParents), s.CommunityID,
 		r.Delta.OrigBytes, r.Delta.RespBytes, r.Delta.OrigPkts, r.Delta.RespPkts,
+	)
+}
+
+var zero16 = make([]byte, 16)
+
+func strs(v []string) []string {
+	if v == nil {
+		return []string{}
 	}
+	return v
+}
+
+func u16s(v []uint16) []uint16 {
+	if v == nil {
+		return []uint16{}
+	}
+	return v
 }
 
 // cursor is the position after the last record of a page.

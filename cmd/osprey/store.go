@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/osprey-ndr/osprey/internal/config"
+	"github.com/osprey-ndr/osprey/internal/pipeline"
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/duckdb"
+)
+
+// openStore opens the configured store; dir, when set (--store DIR),
+// selects the embedded DuckDB store in that directory.
+func openStore(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
+	if dir != "" || cfg.Store.Backend == "duckdb" {
+		if dir == "" {
+			dir = cfg.Store.Path
+		}
+		return duckdb.Open(ctx, dir)
+	}
+	return nil, fmt.Errorf("store.backend %q is not built into this osprey", cfg.Store.Backend)
+}
+
+// storeSink is the session sink that loads a store: a Writer that closes
+// the store after its last flush, applying retention first.
+type storeSink struct {
+	*store.Writer
+	st  store.Store
+	cfg config.Config
+}
+
+func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (*storeSink, error) {
+	st, err := openStore(ctx, cfg, dir)
+	if err != nil {
+		return nil, err
+	}
+	w := store.NewWriter(st, store.WriterConfig{BatchSize: cfg.Store.BatchSize, Interval: cfg.Store.FlushInterval, Log: log})
+	return &storeSink{Writer: w, st: st, cfg: cfg}, nil
+}
+
+func (s *storeSink) Close() error {
+	err := s.Writer.Close()
+	if cerr := s.st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+var _ pipeline.SessionSink = (*storeSink)(nil)
