@@ -26,10 +26,14 @@ demo: build
 	$(BIN) synth --packets 300000 --flows 3000 --vxlan -o demo/fleet.pcap
 	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
 	$(BIN) read --output json demo/fleet.pcap > demo/sessions.jsonl
+	rm -rf demo/store && $(BIN) read --store demo/store demo/fleet.pcap
 	@echo; echo "== first sessions (demo/conn.log, Zeek conn.log format) =="
 	@grep -v '^#' demo/conn.log | head -8 | cut -f3-8,10-12,16-20
 	@echo; echo "== one session as JSON (demo/sessions.jsonl) =="
 	@head -1 demo/sessions.jsonl
+	@echo; echo "== embedded store (demo/store): top talkers and ports =="
+	$(BIN) query --store demo/store --top src.ip --by bytes --limit 5
+	$(BIN) query --store demo/store --top dst.port --by sessions --limit 5 --filter 'proto = tcp'
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
 

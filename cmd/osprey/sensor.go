@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -24,6 +25,7 @@ type sensorOpts struct {
 	output, out   string
 	check         bool
 	rejects       string
+	store         string
 }
 
 func newSensorCmd(g *globals) *cobra.Command {
@@ -48,7 +50,8 @@ it ends every open flow and flushes them.`,
 	f.StringSliceVar(&o.geneve, "geneve", nil, "GENEVE listen addresses (default from capture.udp.geneve: 0.0.0.0:6081); \"\" for none")
 	f.StringVar(&o.iface, "interface", "", "capture live from this interface through AF_PACKET (capture.interface.name)")
 	f.StringVar(&o.health, "health", "", "address of /healthz and /metrics (health.listen, default 127.0.0.1:9780)")
-	f.StringVarP(&o.output, "output", "o", "json", "json or zeek")
+	f.StringVarP(&o.output, "output", "o", "json", "json, zeek or none")
+	f.StringVar(&o.store, "store", "", "also load the sessions into the embedded store in this directory, applying store.retention hourly (output defaults to none)")
 	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
 	f.BoolVar(&o.check, "check", false, "validate the configuration and exit")
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file")
@@ -96,9 +99,20 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		return err
 	}
 	defer w.Close()
+	if o.store != "" && !f.Changed("output") {
+		o.output = "none"
+	}
 	sink, err := newSink(o.output, w, cfg)
 	if err != nil {
 		return err
+	}
+	if o.store != "" {
+		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log)
+		if err != nil {
+			return fmt.Errorf("--store: %w", err)
+		}
+		ss.retainEvery(cmd.Context(), time.Hour)
+		sink = pipeline.Tee(sink, ss)
 	}
 	sink = pipeline.Locked(sink)
 

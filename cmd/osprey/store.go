@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
@@ -27,8 +28,11 @@ func openStore(ctx context.Context, cfg config.Config, dir string) (store.Store,
 // the store after its last flush, applying retention first.
 type storeSink struct {
 	*store.Writer
-	st  store.Store
-	cfg config.Config
+	st   store.Store
+	cfg  config.Config
+	log  *slog.Logger
+	stop chan struct{}
+	done chan struct{}
 }
 
 func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (*storeSink, error) {
@@ -37,10 +41,40 @@ func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.
 		return nil, err
 	}
 	w := store.NewWriter(st, store.WriterConfig{BatchSize: cfg.Store.BatchSize, Interval: cfg.Store.FlushInterval, Log: log})
-	return &storeSink{Writer: w, st: st, cfg: cfg}, nil
+	return &storeSink{Writer: w, st: st, cfg: cfg, log: log}, nil
+}
+
+// retainEvery applies store.retention now and then every interval, for
+// long-running sensors (never for osprey read: an old capture is not old
+// data to drop).
+func (s *storeSink) retainEvery(ctx context.Context, every time.Duration) {
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	r := s.cfg.Store.Retention
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			err := s.st.Retain(ctx, time.Now(), store.Retention{Sessions: r.Sessions, Rollups: r.Rollups, Metrics: r.Metrics, Findings: r.Findings})
+			if err != nil {
+				s.log.Warn("store retention", "error", err)
+			}
+			select {
+			case <-t.C:
+			case <-s.stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 }
 
 func (s *storeSink) Close() error {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+	}
 	err := s.Writer.Close()
 	if cerr := s.st.Close(); err == nil {
 		err = cerr

@@ -16,6 +16,7 @@ type WriterConfig struct {
 	BatchSize int           // flush at this many records (default 50 000)
 	Interval  time.Duration // and at least this often (default 1 s)
 	Buffers   int           // full batches queued before producers block (default 4)
+	Flushers  int           // batches written at once (default 2: one staged while one commits)
 	Retry     time.Duration // first wait after a failed flush, doubling to 30 s (default 200 ms)
 	Grace     time.Duration // how long Close keeps retrying (default 10 s)
 	Log       *slog.Logger
@@ -35,8 +36,10 @@ type Writer struct {
 	mu      sync.Mutex
 	pending []Record
 	queue   chan []Record
-	done    chan struct{}
-	err     error // the last flush error given up on at Close
+	done    chan struct{} // closed when every flusher has stopped
+	tick    chan struct{} // closed to stop the interval flushes
+	ticked  chan struct{}
+	err     error // flush errors given up on at Close
 	written uint64
 	stop    context.CancelFunc
 	ctx     context.Context
@@ -53,6 +56,9 @@ func NewWriter(st Store, cfg WriterConfig) *Writer {
 	if cfg.Buffers <= 0 {
 		cfg.Buffers = 4
 	}
+	if cfg.Flushers <= 0 {
+		cfg.Flushers = 2
+	}
 	if cfg.Retry <= 0 {
 		cfg.Retry = 200 * time.Millisecond
 	}
@@ -63,9 +69,19 @@ func NewWriter(st Store, cfg WriterConfig) *Writer {
 		cfg.Log = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	w := &Writer{st: st, cfg: cfg, queue: make(chan []Record, cfg.Buffers), done: make(chan struct{}), ctx: ctx, stop: stop}
+	w := &Writer{st: st, cfg: cfg, queue: make(chan []Record, cfg.Buffers), done: make(chan struct{}),
+		tick: make(chan struct{}), ticked: make(chan struct{}), ctx: ctx, stop: stop}
 	w.deltas.Previous = st.Previous
-	go w.run()
+	var wg sync.WaitGroup
+	for range cfg.Flushers {
+		wg.Go(func() {
+			for b := range w.queue {
+				w.flush(b)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(w.done) }()
+	go w.every()
 	return w
 }
 
@@ -97,23 +113,24 @@ func (w *Writer) WriteSessions(ctx context.Context, batch []schema.Session) erro
 	}
 }
 
-func (w *Writer) run() {
-	defer close(w.done)
-	tick := time.NewTicker(w.cfg.Interval)
-	defer tick.Stop()
+// every queues what is pending each interval, so that records reach
+// the store within about one interval however slowly they come.
+func (w *Writer) every() {
+	defer close(w.ticked)
+	t := time.NewTicker(w.cfg.Interval)
+	defer t.Stop()
 	for {
 		select {
-		case b, ok := <-w.queue:
-			if !ok {
-				return
-			}
-			w.flush(b)
-		case <-tick.C:
+		case <-t.C:
 			w.mu.Lock()
 			b := w.pending
 			w.pending = nil
 			w.mu.Unlock()
-			w.flush(b)
+			if len(b) > 0 {
+				w.queue <- b
+			}
+		case <-w.tick:
+			return
 		}
 	}
 }
@@ -155,6 +172,8 @@ func (w *Writer) Written() uint64 {
 // Close flushes what is pending and stops. It returns an error naming how
 // many records could not be stored; none is lost silently.
 func (w *Writer) Close() error {
+	close(w.tick)
+	<-w.ticked
 	w.mu.Lock()
 	last := w.pending
 	w.pending = nil

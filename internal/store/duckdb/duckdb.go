@@ -22,22 +22,31 @@ import (
 const File = "osprey.duckdb"
 
 // Store is a DuckDB store. Queries run on a pool of connections; writes
-// go through one connection of their own, which holds the staging tables.
+// go through connections of their own, each with its staging tables, so
+// that one batch is staged (Go and the Appender, one core) while another
+// is moved into the tables (DuckDB, every core). Moving is serialised by
+// mu, which keeps the skip-what-is-stored lookup exact.
 type Store struct {
 	*sqlstore.DB
-	mu sync.Mutex // serialises writes on w
-	w  *sql.Conn
+	mu      sync.Mutex
+	writers chan *sql.Conn
 }
+
+// stagers is how many batches may be staged at once.
+const stagers = 2
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating when missing) the store in dir and brings its
-// schema up to date.
+// schema up to date; an empty dir is a store in memory, for tests.
 func Open(ctx context.Context, dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("store %s: %w", dir, err)
+	path := ""
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store %s: %w", dir, err)
+		}
+		path = filepath.Join(dir, File)
 	}
-	path := filepath.Join(dir, File)
 	conn, err := duckdb.NewConnector(path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -48,16 +57,22 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
-	if s.w, err = db.Conn(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	for _, q := range []string{
-		"SET checkpoint_threshold = '1GB'",
-		"CREATE TEMP TABLE stage_sessions AS SELECT * FROM sessions LIMIT 0",
-		"CREATE TEMP TABLE stage_metrics AS SELECT * FROM device_metrics LIMIT 0",
-	} {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
+	s.writers = make(chan *sql.Conn, stagers)
+	for range stagers {
+		c, err := db.Conn(ctx)
+		if err == nil {
+			for _, q := range []string{
+				"SET checkpoint_threshold = '1GB'", // fewer, larger checkpoints while ingesting
+				stageTable,
+				"CREATE TEMP TABLE stage_metrics AS SELECT * FROM device_metrics LIMIT 0",
+			} {
+				if _, err = c.ExecContext(ctx, q); err != nil {
+					break
+				}
+			}
+			s.writers <- c
+		}
+		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("store %s: %w", path, err)
 		}
@@ -107,17 +122,27 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-// Close flushes nothing (writes are synchronous) and closes the database.
+// Close closes the database; writes are synchronous, nothing is pending.
 func (s *Store) Close() error {
-	if s.w != nil {
-		s.w.Close()
+	for len(s.writers) > 0 {
+		(<-s.writers).Close()
 	}
 	return s.SQL.Close()
 }
 
-// appender runs f with an appender on the write connection's table.
-func (s *Store) appender(table string, f func(*duckdb.Appender) error) error {
-	return s.w.Raw(func(dc any) error {
+// writer takes a write connection until release.
+func (s *Store) writer(ctx context.Context) (c *sql.Conn, release func(), err error) {
+	select {
+	case c = <-s.writers:
+		return c, func() { s.writers <- c }, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+}
+
+// appender runs f with an appender on a staging table of c.
+func appender(c *sql.Conn, table string, f func(*duckdb.Appender) error) error {
+	return c.Raw(func(dc any) error {
 		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", table)
 		if err != nil {
 			return err

@@ -2,9 +2,13 @@ package duckdb
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
 
@@ -15,5 +19,76 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return s
+	})
+}
+
+func TestMigrations(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.SchemaVersion(ctx); v != len(migrations)-1 {
+		t.Fatalf("schema version %d, want %d", v, len(migrations)-1)
+	}
+	s.Close()
+	if s, err = Open(ctx, dir); err != nil { // reopening applies nothing twice
+		t.Fatal(err)
+	}
+	if _, err := s.SQL.ExecContext(ctx, "INSERT INTO schema_migrations (version) VALUES (999)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err = Open(ctx, dir); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("a store from a newer osprey opened: %v", err)
+	}
+}
+
+var fuzzStore = sync.OnceValues(func() (*Store, error) {
+	ctx := context.Background()
+	s, err := Open(ctx, "") // in memory: fuzz workers leave nothing behind
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.WriteSessions(ctx, storetest.Records(ctx, storetest.Sessions(150)))
+	return s, err
+})
+
+// FuzzFilterSQL checks that every filter that parses selects in DuckDB
+// exactly the sessions filter.Compile selects in memory.
+func FuzzFilterSQL(f *testing.F) {
+	for _, src := range storetest.Filters {
+		f.Add(src)
+	}
+	sessions := storetest.Sessions(150)
+	f.Fuzz(func(t *testing.T, src string) {
+		e, err := filter.Parse(src)
+		if err != nil {
+			return
+		}
+		st, err := fuzzStore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.Search(context.Background(), store.SearchQuery{Filter: e, Limit: 10000})
+		if err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+		var got, want []string
+		for _, s := range page.Sessions {
+			got = append(got, s.UID+"/"+string(rune('0'+s.Seq)))
+		}
+		pred := filter.Compile(e)
+		for i := range sessions {
+			if s := &sessions[i]; s.Tenant == "" && pred(s) {
+				want = append(want, s.UID+"/"+string(rune('0'+s.Seq)))
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q (%s): DuckDB selects %d sessions, filter.Compile %d", src, filter.String(e), len(got), len(want))
+		}
 	})
 }

@@ -48,14 +48,17 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c, release, err := s.writer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	type id struct {
 		tenant, uid string
 		seq         uint32
 	}
 	seen := make(map[id]bool, len(batch))
-	err := s.stage(ctx, batch, func(r *store.Record) bool {
+	err = stage(c, batch, func(r *store.Record) bool {
 		k := id{r.Tenant, r.UID, r.Seq}
 		if seen[k] {
 			return true // the same record twice in one batch
@@ -63,19 +66,21 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		seen[k] = true
 		return false
 	})
-	defer s.w.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_sessions")
+	defer c.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_sessions")
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
 	var n int
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err = tx(ctx, c, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, dedupe); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM stage_sessions").Scan(&n); err != nil || n == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO sessions SELECT * FROM stage_sessions"); err != nil {
+		if _, err := tx.ExecContext(ctx, insertSessions); err != nil {
 			return err
 		}
 		for _, q := range rollupSQL {
@@ -96,9 +101,12 @@ func (s *Store) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) (
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err := s.appender("stage_metrics", func(a *duckdb.Appender) error {
+	c, release, err := s.writer(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	err = appender(c, "stage_metrics", func(a *duckdb.Appender) error {
 		for _, m := range batch {
 			if err := a.AppendRow(m.Tenant, sqlstore.Day(m.Time), m.Time.UnixMicro(), m.Device, m.Name, m.Value, strList(m.List)); err != nil {
 				return fmt.Errorf("metric %s %s: %w", m.Device, m.Name, err)
@@ -106,12 +114,14 @@ func (s *Store) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) (
 		}
 		return nil
 	})
-	defer s.w.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_metrics")
+	defer c.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_metrics")
 	if err != nil {
 		return 0, fmt.Errorf("write metrics: %w", err)
 	}
 	var n int64
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err = tx(ctx, c, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO device_metrics SELECT DISTINCT ON (tenant, device, name, time_us) * FROM stage_metrics s
 			WHERE NOT EXISTS (SELECT 1 FROM device_metrics t
 				WHERE t.time_us BETWEEN (SELECT min(time_us) FROM stage_metrics) AND (SELECT max(time_us) FROM stage_metrics)
@@ -129,9 +139,7 @@ func (s *Store) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) (
 
 // UpsertDevices replaces devices by (tenant, id).
 func (s *Store) UpsertDevices(ctx context.Context, batch []schema.Device) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.exclusive(ctx, func(tx *sql.Tx) error {
 		for _, d := range batch {
 			attrs := string(d.Attributes)
 			if attrs == "" {
@@ -148,9 +156,7 @@ func (s *Store) UpsertDevices(ctx context.Context, batch []schema.Device) error 
 
 // UpsertFindings replaces findings by (tenant, id).
 func (s *Store) UpsertFindings(ctx context.Context, batch []schema.Finding) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.exclusive(ctx, func(tx *sql.Tx) error {
 		for _, f := range batch {
 			ev := string(f.Evidence)
 			if ev == "" {
@@ -168,10 +174,8 @@ func (s *Store) UpsertFindings(ctx context.Context, batch []schema.Finding) erro
 
 // Retain deletes whole days past each table's retention.
 func (s *Store) Retain(ctx context.Context, now time.Time, r store.Retention) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	cut := func(d time.Duration) time.Time { return sqlstore.Day(now.Add(-d)) }
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.exclusive(ctx, func(tx *sql.Tx) error {
 		for _, q := range []struct {
 			keep time.Duration
 			sql  string
@@ -197,8 +201,20 @@ func (s *Store) Retain(ctx context.Context, now time.Time, r store.Retention) er
 
 func micros(t time.Time) any { return t.UnixMicro() }
 
-func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+// exclusive runs f in a transaction on a write connection, alone.
+func (s *Store) exclusive(ctx context.Context, f func(*sql.Tx) error) error {
+	c, release, err := s.writer(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return tx(ctx, c, f)
+}
+
+func tx(ctx context.Context, c *sql.Conn, f func(*sql.Tx) error) error {
+	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,128 @@
+package storebench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/duckdb"
+	"github.com/osprey-ndr/osprey/internal/store/storetest"
+)
+
+// backends are measured in this order; the peers register themselves in
+// their own files.
+var backends = []backend{{"duckdb", func(b *testing.B) store.Store {
+	st, err := duckdb.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}}}
+
+const runs = 40
+
+func BenchmarkDashboard(b *testing.B) {
+	n := rows()
+	type result struct {
+		ingest   float64
+		p50, p95 []time.Duration
+	}
+	results := map[string]*result{}
+	var duck store.Store
+	var end time.Time
+	for _, be := range backends {
+		st := be.open(b)
+		r := &result{}
+		r.ingest, end = load(b, st, n)
+		for _, q := range dashboard(end) {
+			p50, p95 := latency(b, st, q, runs)
+			r.p50, r.p95 = append(r.p50, p50), append(r.p95, p95)
+		}
+		results[be.name] = r
+		if be.name == "duckdb" {
+			duck = st
+			continue
+		}
+		st.Close()
+	}
+	defer duck.Close()
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "\n%d sessions\t", n)
+	for _, be := range backends {
+		fmt.Fprintf(w, "%s P50\t%s P95\t", be.name, be.name)
+	}
+	for _, be := range backends[1:] {
+		fmt.Fprintf(w, "%s/duckdb P95\t", be.name)
+	}
+	fmt.Fprintln(w)
+	for i, q := range dashboard(end) {
+		fmt.Fprintf(w, "%s\t", q.name)
+		for _, be := range backends {
+			fmt.Fprintf(w, "%s\t%s\t", ms(results[be.name].p50[i]), ms(results[be.name].p95[i]))
+		}
+		for _, be := range backends[1:] {
+			fmt.Fprintf(w, "%.1f×\t", float64(results[be.name].p95[i])/float64(results["duckdb"].p95[i]))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "ingest rows/s (per core: ÷ 2 cores)\t")
+	for _, be := range backends {
+		fmt.Fprintf(w, "%.0f\t\t", results[be.name].ingest)
+	}
+	fmt.Fprintln(w)
+	w.Flush()
+	b.ReportMetric(results["duckdb"].ingest, "duckdb-rows/s")
+
+	readUnderIngest(b, duck, end)
+}
+
+// readUnderIngest compares DuckDB's read P95 idle with the same while a
+// writer ingests as fast as it can up to 200 000 rows/s.
+func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
+	qs := dashboard(end)
+	idle := make([]time.Duration, len(qs))
+	for i, q := range qs {
+		_, idle[i] = latency(b, st, q, runs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var written atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gen := storetest.NewGenerator(99)
+		gen.Every = 5 * time.Microsecond // 200 000 rows per second of data time
+		start := time.Now()
+		for ctx.Err() == nil {
+			recs := gen.Records(20000)
+			if _, err := st.WriteSessions(ctx, recs); err != nil && ctx.Err() == nil {
+				b.Error(err)
+				return
+			}
+			n := written.Add(int64(len(recs)))
+			if ahead := time.Duration(float64(n)/200000*float64(time.Second)) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead) // hold the rate at 200 000 rows/s
+			}
+		}
+	}()
+	start := time.Now()
+	busy := make([]time.Duration, len(qs))
+	for i, q := range qs {
+		_, busy[i] = latency(b, st, q, runs)
+	}
+	elapsed := time.Since(start)
+	cancel()
+	<-done
+	rate := float64(written.Load()) / elapsed.Seconds()
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "\nduckdb read P95 while ingesting %.0f rows/s\tidle\tingesting\tratio\t\n", rate)
+	for i, q := range qs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f×\t\n", q.name, ms(idle[i]), ms(busy[i]), float64(busy[i])/float64(idle[i]))
+	}
+	w.Flush()
+}
