@@ -29,18 +29,15 @@ CREATE TABLE sessions (
 );
 CREATE TABLE rollup_device (
 	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, device VARCHAR NOT NULL,
-	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
-	PRIMARY KEY (tenant, minute_us, device)
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
 );
 CREATE TABLE rollup_segment (
 	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, orig_segment VARCHAR NOT NULL, resp_segment VARCHAR NOT NULL,
-	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
-	PRIMARY KEY (tenant, minute_us, orig_segment, resp_segment)
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
 );
 CREATE TABLE rollup_app (
 	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, app VARCHAR NOT NULL,
-	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL,
-	PRIMARY KEY (tenant, minute_us, app)
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
 );
 CREATE TABLE device_metrics (
 	tenant VARCHAR NOT NULL, day DATE NOT NULL, time_us BIGINT NOT NULL, device VARCHAR NOT NULL,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -19,25 +20,39 @@ const dedupe = `DELETE FROM stage_sessions s WHERE EXISTS (
 	SELECT 1 FROM sessions t WHERE t.end_us BETWEEN (SELECT min(end_us) FROM stage_sessions) AND (SELECT max(end_us) FROM stage_sessions)
 	AND t.tenant = s.tenant AND t.uid = s.uid AND t.seq = s.seq)`
 
-// rollupSQL maintains the per-minute rollups from the new records, in the
-// transaction that stores them: a record's delta counts at its end minute.
-var rollupSQL = []string{
-	`INSERT INTO rollup_app SELECT tenant, end_us // 60000000 * 60000000, app,
-		sum(d_orig_bytes + d_resp_bytes), sum(d_orig_pkts + d_resp_pkts), sum(CASE WHEN seq = 0 THEN 1 ELSE 0 END)
-	FROM stage_sessions GROUP BY ALL
-	ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets, sessions = sessions + excluded.sessions`,
-	`INSERT INTO rollup_segment SELECT tenant, end_us // 60000000 * 60000000, orig_segment, resp_segment,
-		sum(d_orig_bytes + d_resp_bytes), sum(d_orig_pkts + d_resp_pkts), sum(CASE WHEN seq = 0 THEN 1 ELSE 0 END)
-	FROM stage_sessions GROUP BY ALL
-	ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets, sessions = sessions + excluded.sessions`,
-	`INSERT INTO rollup_device SELECT tenant, m, device, sum(b), sum(p), sum(n) FROM (
-		SELECT tenant, end_us // 60000000 * 60000000 AS m, orig_device AS device, d_orig_bytes + d_resp_bytes AS b,
-			d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n FROM stage_sessions
-		UNION ALL
-		SELECT tenant, end_us // 60000000 * 60000000, resp_device, d_orig_bytes + d_resp_bytes,
-			d_orig_pkts + d_resp_pkts, CASE WHEN seq = 0 THEN 1 ELSE 0 END FROM stage_sessions
-	) GROUP BY ALL
-	ON CONFLICT DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets, sessions = sessions + excluded.sessions`,
+// rollups are the per-minute tables: their key columns, and those
+// columns' values for each end of a staged record (the device rollup
+// counts a record once per end).
+var rollups = []struct {
+	table, key string
+	ends       []string
+}{
+	{"rollup_app", "app", []string{"app"}},
+	{"rollup_segment", "orig_segment, resp_segment", []string{"orig_segment, resp_segment"}},
+	{"rollup_device", "device", []string{"orig_device AS device", "resp_device AS device"}},
+}
+
+// rollupSQL keeps each rollup at one row per (tenant, minute, key): the
+// minutes a batch touches are read back (zone maps prune the rest),
+// merged with the batch's sums and rewritten, in the transaction that
+// stores the batch. This is an upsert without an index.
+func rollupSQL() []string {
+	const span = "BETWEEN (SELECT min(end_us) // 60000000 * 60000000 FROM stage_sessions) AND (SELECT max(end_us) FROM stage_sessions)"
+	const sums = "sum(bytes) AS bytes, sum(packets) AS packets, sum(sessions) AS sessions"
+	var out []string
+	for _, r := range rollups {
+		var parts []string
+		for _, e := range r.ends {
+			parts = append(parts, "SELECT tenant, end_us // 60000000 * 60000000 AS minute_us, "+e+
+				", d_orig_bytes + d_resp_bytes AS bytes, d_orig_pkts + d_resp_pkts AS packets, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS sessions FROM stage_sessions")
+		}
+		parts = append(parts, "SELECT tenant, minute_us, "+r.key+", bytes, packets, sessions FROM "+r.table+" WHERE minute_us "+span)
+		out = append(out,
+			"CREATE OR REPLACE TEMP TABLE merged AS SELECT tenant, minute_us, "+r.key+", "+sums+" FROM ("+strings.Join(parts, " UNION ALL ")+") GROUP BY ALL",
+			"DELETE FROM "+r.table+" WHERE minute_us "+span,
+			"INSERT INTO "+r.table+" SELECT * FROM merged")
+	}
+	return append(out, "DROP TABLE merged")
 }
 
 // WriteSessions appends the batch to a staging table with DuckDB's
@@ -83,7 +98,7 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		if _, err := tx.ExecContext(ctx, insertSessions); err != nil {
 			return err
 		}
-		for _, q := range rollupSQL {
+		for _, q := range rollupSQL() {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
