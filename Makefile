@@ -60,14 +60,18 @@ fuzz-smoke:
 fuzz:
 	FUZZTIME=$(if $(filter 4s,$(FUZZTIME)),2m,$(FUZZTIME)) scripts/fuzz.sh
 
-bench: deps-bench build
-	$(GO) test -run='^$$' -bench=. -benchmem -count=1 ./internal/...
+bench: deps-bench deps-test build
+	$(GO) test -run='^$$' -bench=. -benchmem -count=1 $$($(GO) list ./internal/... | grep -v /storebench)
 	scripts/bench.sh
+	$(GO) test -run='^$$' -bench=Dashboard -benchtime=1x -timeout=90m ./internal/store/storebench
 
 # Debian packages the tests need: iproute2 for the network-namespace
-# VXLAN test.
+# VXLAN test, clickhouse-server for the ClickHouse store (the tests start
+# their own servers on loopback), postgresql for the row-store baseline.
 deps-test:
 	@command -v ip >/dev/null || { $(APT_GET) update && $(APT_GET) install iproute2; }
+	@[ -x /usr/sbin/clickhouse-server ] || { $(APT_GET) update && $(APT_GET) install clickhouse-server; }
+	@[ -x /usr/lib/postgresql/15/bin/postgres ] || { $(APT_GET) update && $(APT_GET) install postgresql; }
 
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
 # measured against, in the same run.

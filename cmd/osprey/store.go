@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/clickhouse"
 	"github.com/osprey-ndr/osprey/internal/store/duckdb"
 )
 
-// openStore opens the configured store; dir, when set (--store DIR),
-// selects the embedded DuckDB store in that directory.
+// openStore opens the configured store (store.backend); dir, when set
+// (--store DIR), selects the embedded DuckDB store in that directory.
 func openStore(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
 	if dir != "" || cfg.Store.Backend == "duckdb" {
 		if dir == "" {
@@ -21,7 +21,9 @@ func openStore(ctx context.Context, cfg config.Config, dir string) (store.Store,
 		}
 		return duckdb.Open(ctx, dir)
 	}
-	return nil, fmt.Errorf("store.backend %q is not built into this osprey", cfg.Store.Backend)
+	c := cfg.Store.ClickHouse
+	return clickhouse.Open(ctx, clickhouse.Options{Addr: c.Addr, Database: c.Database, Username: c.Username,
+		Password: c.Password, Cluster: c.Cluster})
 }
 
 // storeSink is the session sink that loads a store: a Writer that closes

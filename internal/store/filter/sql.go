@@ -40,7 +40,7 @@ func (c *sqlCompiler) bind(v any) string {
 func (c *sqlCompiler) expr(e Expr) string {
 	switch e := e.(type) {
 	case nil:
-		return "TRUE"
+		return "(1 = 1)"
 	case *And:
 		return "(" + c.expr(e.Left) + " AND " + c.expr(e.Right) + ")"
 	case *Or:
@@ -74,7 +74,7 @@ func (c *sqlCompiler) expr(e Expr) string {
 func (c *sqlCompiler) match(f *Field, v Value) string {
 	switch {
 	case v.Kind == KindString && v.Str == "":
-		return "FALSE" // an empty string is no value, which matches nothing
+		return "(1 = 0)" // an empty string is no value, which matches nothing (no TRUE/FALSE in ClickHouse 18.16)
 	case f.Array:
 		return c.d.ArrayHas(f.Column, c.bind(v.Str))
 	case v.Kind == KindAddr && v.IsPrefix():

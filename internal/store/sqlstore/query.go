@@ -363,23 +363,23 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 			var w string
 			w, args = db.where(q.Scope, nil, false, "minute_us", nil)
 			query = "SELECT orig_segment AS a, resp_segment AS c, sum(bytes) AS b, sum(packets) AS p, sum(sessions) AS n FROM rollup_segment WHERE " + w + " GROUP BY a, c"
-			query = "SELECT a, c, " + m + " FROM (" + query + ") AS r GROUP BY a, c"
+			query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS r GROUP BY a, c"
 			break
 		}
 		var w string
 		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
 		query = "SELECT orig_segment AS a, resp_segment AS c, " + cols + " FROM sessions WHERE " + w
-		query = "SELECT a, c, " + m + " FROM (" + query + ") AS s GROUP BY a, c"
+		query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS s GROUP BY a, c"
 	case "tag":
 		var w string
 		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
 		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS a, resp_tags, " + cols + " FROM sessions WHERE " + w
 		pairs := "SELECT a, " + db.D.Unnest("resp_tags") + " AS c, b, p, n FROM (" + inner + ") AS o"
-		query = "SELECT a, c, " + m + " FROM (" + pairs + ") AS s GROUP BY a, c"
+		query = "SELECT a, c, " + m + " AS v FROM (" + pairs + ") AS s GROUP BY a, c"
 	default:
 		return nil, fmt.Errorf("matrix: by %q: segment or tag", q.By)
 	}
-	rows, err := db.SQL.QueryContext(ctx, query+" ORDER BY 3 DESC, 1, 2", args...)
+	rows, err := db.SQL.QueryContext(ctx, query+" ORDER BY v DESC, a, c", args...)
 	if err != nil {
 		return nil, fmt.Errorf("matrix: %w", err)
 	}
