@@ -17,12 +17,10 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	defer st.Close()
 	gen := storetest.NewGenerator(1)
-	batch := gen.Records(50000)
-	b.ResetTimer()
 	rows := 0
 	for b.Loop() {
 		b.StopTimer()
-		batch = gen.Records(50000)
+		batch := gen.Records(50000)
 		b.StartTimer()
 		n, err := st.WriteSessions(ctx, batch)
 		if err != nil || n != len(batch) {

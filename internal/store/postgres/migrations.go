@@ -1,0 +1,64 @@
+package postgres
+
+// migrations are applied in order, each once. The schema is DuckDB's with
+// PostgreSQL's types (no unsigned integers: bigint counters) and the
+// indexes a row store needs for the dashboard queries: by time, by either
+// address, and the record id, unique, which makes writes idempotent.
+// Sessions are one table with an index on day rather than declarative
+// partitions, which would have to be created ahead of the data.
+var migrations = []string{
+	1: `
+CREATE TABLE sessions (
+	tenant text NOT NULL, day date NOT NULL, uid text NOT NULL, seq integer NOT NULL,
+	final boolean NOT NULL, end_reason text NOT NULL, sensor text NOT NULL, source text NOT NULL,
+	start_us bigint NOT NULL, end_us bigint NOT NULL,
+	orig_ip bytea NOT NULL, orig_port integer NOT NULL, orig_mac text NOT NULL, orig_asset text NOT NULL,
+	orig_tags text[] NOT NULL, orig_segment text NOT NULL, orig_device text NOT NULL,
+	resp_ip bytea NOT NULL, resp_port integer NOT NULL, resp_mac text NOT NULL, resp_asset text NOT NULL,
+	resp_tags text[] NOT NULL, resp_segment text NOT NULL, resp_device text NOT NULL,
+	ip_proto smallint NOT NULL, transport text NOT NULL, direction text NOT NULL,
+	conn_state text NOT NULL, history text NOT NULL,
+	orig_pkts bigint NOT NULL, resp_pkts bigint NOT NULL, orig_bytes bigint NOT NULL, resp_bytes bigint NOT NULL,
+	orig_ip_bytes bigint NOT NULL, resp_ip_bytes bigint NOT NULL, missed_bytes bigint NOT NULL,
+	app text NOT NULL, vlans integer[] NOT NULL, mirror_kind text NOT NULL, mirror_source bytea NOT NULL,
+	mirror_vni bigint NOT NULL, tunnel_parents text[] NOT NULL, community_id text NOT NULL,
+	d_orig_bytes bigint NOT NULL, d_resp_bytes bigint NOT NULL, d_orig_pkts bigint NOT NULL, d_resp_pkts bigint NOT NULL,
+	UNIQUE (tenant, uid, seq)
+);
+CREATE INDEX sessions_end ON sessions (tenant, end_us);
+CREATE INDEX sessions_orig_ip ON sessions (tenant, orig_ip);
+CREATE INDEX sessions_resp_ip ON sessions (tenant, resp_ip);
+CREATE INDEX sessions_day ON sessions (day);
+CREATE TABLE rollup_device (
+	tenant text NOT NULL, minute_us bigint NOT NULL, device text NOT NULL,
+	bytes bigint NOT NULL, packets bigint NOT NULL, sessions bigint NOT NULL,
+	PRIMARY KEY (tenant, minute_us, device)
+);
+CREATE TABLE rollup_segment (
+	tenant text NOT NULL, minute_us bigint NOT NULL, orig_segment text NOT NULL, resp_segment text NOT NULL,
+	bytes bigint NOT NULL, packets bigint NOT NULL, sessions bigint NOT NULL,
+	PRIMARY KEY (tenant, minute_us, orig_segment, resp_segment)
+);
+CREATE TABLE rollup_app (
+	tenant text NOT NULL, minute_us bigint NOT NULL, app text NOT NULL,
+	bytes bigint NOT NULL, packets bigint NOT NULL, sessions bigint NOT NULL,
+	PRIMARY KEY (tenant, minute_us, app)
+);
+CREATE TABLE device_metrics (
+	tenant text NOT NULL, day date NOT NULL, time_us bigint NOT NULL, device text NOT NULL,
+	name text NOT NULL, value double precision NOT NULL, list text[] NOT NULL,
+	PRIMARY KEY (tenant, name, device, time_us)
+);
+CREATE TABLE devices (
+	tenant text NOT NULL, id text NOT NULL, first_seen_us bigint NOT NULL, last_seen_us bigint NOT NULL,
+	macs text[] NOT NULL, ips text[] NOT NULL, category text NOT NULL, risk double precision NOT NULL,
+	attributes text NOT NULL,
+	PRIMARY KEY (tenant, id)
+);
+CREATE TABLE findings (
+	tenant text NOT NULL, id text NOT NULL, day date NOT NULL, time_us bigint NOT NULL,
+	detector text NOT NULL, rule text NOT NULL, severity text NOT NULL, entities text[] NOT NULL,
+	evidence text NOT NULL, state text NOT NULL, dedupe_key text NOT NULL, technique text NOT NULL,
+	PRIMARY KEY (tenant, id)
+);`,
+}
