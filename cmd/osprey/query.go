@@ -99,7 +99,7 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 	}
 	by := store.Measure(o.by)
 	ctx := cmd.Context()
-	st, err := openStore(ctx, cfg, o.store)
+	st, err := openStore(ctx, cfg, o.store, false)
 	if err != nil {
 		return fmt.Errorf("--store: %w", err)
 	}

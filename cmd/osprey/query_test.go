@@ -66,6 +66,9 @@ func TestReadStoreQuery(t *testing.T) {
 	if err == nil || !strings.Contains(e, "column 12") {
 		t.Fatalf("a bad filter: %v, %q; want an error pointing at column 12", err, e)
 	}
+	if _, e, err := osprey(t, "query", "--store", filepath.Join(dir, "nowhere")); err == nil || !strings.Contains(e, "no store in") {
+		t.Fatalf("a query of a missing store: %v, %q", err, e)
+	}
 	out, _, err = osprey(t, "query", "--store", data, "--matrix", "segment")
 	if err != nil || !strings.Contains(out, "SRC.SEGMENT") {
 		t.Fatalf("matrix table: %v\n%s", err, out)

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/config"
@@ -13,11 +16,15 @@ import (
 )
 
 // openStore opens the configured store (store.backend); dir, when set
-// (--store DIR), selects the embedded DuckDB store in that directory.
-func openStore(ctx context.Context, cfg config.Config, dir string) (store.Store, error) {
+// (--store DIR), selects the embedded DuckDB store in that directory. A
+// reader (create false) gets an error rather than a new, empty store.
+func openStore(ctx context.Context, cfg config.Config, dir string, create bool) (store.Store, error) {
 	if dir != "" || cfg.Store.Backend == "duckdb" {
 		if dir == "" {
 			dir = cfg.Store.Path
+		}
+		if _, err := os.Stat(filepath.Join(dir, duckdb.File)); err != nil && !create {
+			return nil, fmt.Errorf("no store in %s (load one with osprey read --store %s FILE...)", dir, dir)
 		}
 		return duckdb.Open(ctx, dir)
 	}
@@ -38,7 +45,7 @@ type storeSink struct {
 }
 
 func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (*storeSink, error) {
-	st, err := openStore(ctx, cfg, dir)
+	st, err := openStore(ctx, cfg, dir, true)
 	if err != nil {
 		return nil, err
 	}
