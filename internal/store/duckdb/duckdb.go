@@ -167,6 +167,8 @@ func (dialect) Floor(e string, step int64) string {
 	return "((" + e + ") // " + n + " * " + n + ")"
 }
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
+
+func (dialect) Where() string           { return "WHERE" }
 func (dialect) ListScanner(dst any) any { return listScanner{dst} }
 
 // listScanner converts DuckDB's LIST values ([]any) to typed slices.

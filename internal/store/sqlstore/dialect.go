@@ -17,4 +17,7 @@ type Dialect interface {
 	Last(v, t string) string
 	// ListScanner scans a list column into *[]string or *[]uint16.
 	ListScanner(dst any) any
+	// Where is the keyword of a search's conditions: WHERE, or PREWHERE
+	// where the engine can then read the wide rows of the matches only.
+	Where() string
 }

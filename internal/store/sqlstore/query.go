@@ -66,7 +66,7 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage
 		e1, e2, u1, u2, s := db.bind(&args, c.endUs), db.bind(&args, c.endUs), db.bind(&args, c.uid), db.bind(&args, c.uid), db.bind(&args, c.seq)
 		w += " AND (end_us < " + e1 + " OR (end_us = " + e2 + " AND (uid < " + u1 + " OR (uid = " + u2 + " AND seq < " + s + "))))"
 	}
-	query := "SELECT " + ColumnList + " FROM sessions WHERE " + w +
+	query := "SELECT " + ColumnList + " FROM sessions " + db.D.Where() + " " + w +
 		" ORDER BY end_us DESC, uid DESC, seq DESC LIMIT " + strconv.Itoa(limit+1)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
