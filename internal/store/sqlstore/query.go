@@ -50,39 +50,48 @@ func (db *DB) bind(args *[]any, v any) string {
 }
 
 // Search pages through records, newest end first, by keyset (no OFFSET:
-// every page costs the same however deep).
+// every page costs the same however deep). It looks back in widening
+// windows of end time — the last hour, then 4 h before it, 16 h, … —
+// and stops once a page is full: records arrive in time order, so each
+// window reads only its own row groups or parts, and a page of a busy
+// address costs an hour's scan instead of the whole range's.
 func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 10000)
-	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
+	var c cursor
 	if q.Cursor != "" {
-		c, ok := parseCursor(q.Cursor)
-		if !ok {
+		var ok bool
+		if c, ok = parseCursor(q.Cursor); !ok {
 			return store.SearchPage{}, fmt.Errorf("search: bad cursor %q", q.Cursor)
 		}
-		e1, e2, u1, u2, s := db.bind(&args, c.endUs), db.bind(&args, c.endUs), db.bind(&args, c.uid), db.bind(&args, c.uid), db.bind(&args, c.seq)
-		w += " AND (end_us < " + e1 + " OR (end_us = " + e2 + " AND (uid < " + u1 + " OR (uid = " + u2 + " AND seq < " + s + "))))"
 	}
-	query := "SELECT " + ColumnList + " FROM sessions " + db.D.Where() + " " + w +
-		" ORDER BY end_us DESC, uid DESC, seq DESC LIMIT " + strconv.Itoa(limit+1)
-	rows, err := db.SQL.QueryContext(ctx, query, args...)
-	if err != nil {
-		return store.SearchPage{}, fmt.Errorf("search: %w", err)
+	top := time.Now() // windows count back from here, the cursor or until
+	switch {
+	case q.Cursor != "":
+		top = time.UnixMicro(c.endUs + 1)
+	case !q.Until.IsZero():
+		top = q.Until
 	}
-	defer rows.Close()
 	var page store.SearchPage
-	for rows.Next() {
-		s, err := db.scanSession(rows)
+	var hi time.Time
+	for span := time.Hour; ; span *= 4 {
+		lo := top.Add(-span)
+		last := span > 50*365*24*time.Hour || (!q.Since.IsZero() && !lo.After(q.Since))
+		if last {
+			lo = time.Time{}
+		}
+		got, err := db.searchWindow(ctx, q, c, lo, hi, limit+1-len(page.Sessions))
 		if err != nil {
 			return page, fmt.Errorf("search: %w", err)
 		}
-		page.Sessions = append(page.Sessions, s)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("search: %w", err)
+		page.Sessions = append(page.Sessions, got...)
+		if len(page.Sessions) > limit || last {
+			break
+		}
+		hi = lo
 	}
 	if len(page.Sessions) > limit {
 		page.Sessions = page.Sessions[:limit]
@@ -90,6 +99,38 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage
 		page.Next = cursor{Micros(last.End), last.UID, last.Seq}.String()
 	}
 	return page, nil
+}
+
+// searchWindow is one window of Search: records ending in [lo, hi) (open
+// ends when zero), after the cursor c.
+func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, lo, hi time.Time, limit int) ([]schema.Session, error) {
+	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
+	if !lo.IsZero() {
+		w += " AND end_us >= " + db.bind(&args, Micros(lo))
+	}
+	if !hi.IsZero() {
+		w += " AND end_us < " + db.bind(&args, Micros(hi))
+	}
+	if q.Cursor != "" {
+		e1, e2, u1, u2, s := db.bind(&args, c.endUs), db.bind(&args, c.endUs), db.bind(&args, c.uid), db.bind(&args, c.uid), db.bind(&args, c.seq)
+		w += " AND (end_us < " + e1 + " OR (end_us = " + e2 + " AND (uid < " + u1 + " OR (uid = " + u2 + " AND seq < " + s + "))))"
+	}
+	query := "SELECT " + ColumnList + " FROM sessions " + db.D.Where() + " " + w +
+		" ORDER BY end_us DESC, uid DESC, seq DESC LIMIT " + strconv.Itoa(limit)
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schema.Session
+	for rows.Next() {
+		s, err := db.scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
