@@ -1,0 +1,291 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
+)
+
+// rows is the FROM of an aggregation: one row per record (or rollup
+// row) with its key k, payload bytes b, packets p, flows n (counted at a
+// flow's first record) and time t. Without a filter, on minute
+// boundaries, the dimensions kept in per-minute rollups (app, device) are
+// read from them instead of from sessions.
+func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, args []any) (from string, kind filter.Kind, _ []any, err error) {
+	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n, end_us AS t"
+	if rollup, ok := rollups[dim]; ok && f == nil && onMinute(sc.Since) && onMinute(sc.Until) {
+		w, args := db.where(sc, nil, false, "minute_us", args)
+		return "(SELECT " + rollup.key + " AS k, bytes AS b, packets AS p, sessions AS n, minute_us AS t FROM " + rollup.table +
+			" WHERE " + w + ") AS r", filter.KindString, args, nil
+	}
+	if dim == "device" { // each record counts for both its ends
+		w1, args := db.where(sc, f, false, "end_us", args)
+		w2, args := db.where(sc, f, false, "end_us", args)
+		return "(SELECT orig_device AS k, " + m + " FROM sessions WHERE " + w1 +
+			" UNION ALL SELECT resp_device AS k, " + m + " FROM sessions WHERE " + w2 + ") AS ends", filter.KindString, args, nil
+	}
+	fd, ok := filter.Fields[dim]
+	if !ok {
+		return "", 0, nil, fmt.Errorf("unknown dimension %q (a filter field, or device)", dim)
+	}
+	col := fd.Column
+	if fd.Array {
+		col = db.D.Unnest(col)
+	}
+	w, args := db.where(sc, f, false, "end_us", args)
+	return "(SELECT " + col + " AS k, " + m + " FROM sessions WHERE " + w + ") AS s", fd.Kind, args, nil
+}
+
+// rollups are the per-minute tables, by the dimension they are keyed on.
+var rollups = map[string]struct{ table, key string }{
+	"app":    {"rollup_app", "app"},
+	"device": {"rollup_device", "device"},
+}
+
+func onMinute(t time.Time) bool { return t.IsZero() || t.Equal(t.Truncate(time.Minute)) }
+
+// measure is the aggregate of a Measure over rows().
+func measure(m store.Measure) (string, error) {
+	switch m {
+	case store.Bytes, "":
+		return "sum(b)", nil
+	case store.Packets:
+		return "sum(p)", nil
+	case store.Sessions:
+		return "sum(n)", nil
+	}
+	return "", fmt.Errorf("unknown measure %q (bytes, packets or sessions)", m)
+}
+
+// Top ranks a dimension's values over the range.
+func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 10
+	}
+	ord, err := measure(q.By)
+	if err != nil {
+		return nil, err
+	}
+	from, kind, args, err := db.rows(q.Scope, q.Filter, q.Dimension, nil)
+	if err != nil {
+		return nil, err
+	}
+	query := "SELECT k, sum(b), sum(p), sum(n) FROM " + from + " GROUP BY k ORDER BY " + ord + " DESC, k LIMIT " + strconv.Itoa(limit)
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("top: %w", err)
+	}
+	defer rows.Close()
+	var out []store.TopRow
+	for rows.Next() {
+		var k any
+		var r store.TopRow
+		if err := rows.Scan(&k, &r.Bytes, &r.Packets, &r.Sessions); err != nil {
+			return nil, fmt.Errorf("top: %w", err)
+		}
+		r.Key = keyText(k, kind)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// keyText renders a grouped value: addresses from their 16 bytes, numbers
+// without a fraction, durations as Go durations.
+func keyText(v any, kind filter.Kind) string {
+	switch v := v.(type) {
+	case []byte:
+		if kind == filter.KindAddr {
+			return store.AddrFrom16(v).String()
+		}
+		return string(v)
+	case string:
+		if kind == filter.KindAddr && len(v) == 16 {
+			return store.AddrFrom16([]byte(v)).String()
+		}
+		return v
+	case nil:
+		return ""
+	}
+	s := fmt.Sprint(v)
+	if kind == filter.KindDuration {
+		if n, err := strconv.ParseFloat(s, 64); err == nil {
+			return time.Duration(n).String()
+		}
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil && n == math.Trunc(n) && math.Abs(n) < 1e18 {
+		return strconv.FormatInt(int64(n), 10)
+	}
+	return s
+}
+
+// Series is a time series by dimension: device metrics aggregated per
+// bucket and device, or a session measure per bucket and dimension value.
+// At most Limit series are kept, the largest by total.
+func (db *DB) Series(ctx context.Context, q store.SeriesQuery) ([]store.Point, error) {
+	step := q.Step
+	if step <= 0 {
+		step = time.Hour
+	}
+	if step < time.Minute {
+		return nil, fmt.Errorf("series: step %s is under a minute", step)
+	}
+	stepUs := step.Microseconds()
+	var query string
+	var args []any
+	kind := filter.KindString
+	if q.Metric != "" {
+		agg, err := db.metricAgg(q.Agg)
+		if err != nil {
+			return nil, err
+		}
+		args = []any{q.Tenant, q.Metric}
+		conds := "tenant = " + db.D.Param(1) + " AND name = " + db.D.Param(2)
+		if !q.Since.IsZero() {
+			conds += " AND time_us >= " + db.bind(&args, Micros(q.Since))
+		}
+		if !q.Until.IsZero() {
+			conds += " AND time_us < " + db.bind(&args, Micros(q.Until))
+		}
+		if q.Device != "" {
+			conds += " AND device = " + db.bind(&args, q.Device)
+		}
+		query = "SELECT " + db.D.Floor("time_us", stepUs) + " AS bucket, device AS k, " + agg +
+			" AS v FROM device_metrics WHERE " + conds + " GROUP BY bucket, k ORDER BY bucket, k"
+	} else {
+		m, err := measure(q.By)
+		if err != nil {
+			return nil, err
+		}
+		dim := q.Dimension
+		if dim == "" {
+			dim = "app"
+		}
+		var from string
+		from, kind, args, err = db.rows(q.Scope, q.Filter, dim, nil)
+		if err != nil {
+			return nil, err
+		}
+		query = "SELECT " + db.D.Floor("t", stepUs) + " AS bucket, k, " + m + " AS v FROM " + from + " GROUP BY bucket, k ORDER BY bucket, k"
+	}
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	defer rows.Close()
+	var pts []store.Point
+	totals := map[string]float64{}
+	for rows.Next() {
+		var t int64
+		var k any
+		var v float64
+		if err := rows.Scan(&t, &k, &v); err != nil {
+			return nil, fmt.Errorf("series: %w", err)
+		}
+		p := store.Point{Time: time.UnixMicro(t).UTC(), Key: keyText(k, kind), Value: v}
+		pts = append(pts, p)
+		totals[p.Key] += math.Abs(v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	return keepLargest(pts, totals, q.Limit), nil
+}
+
+func (db *DB) metricAgg(agg string) (string, error) {
+	switch agg {
+	case "max", "", "min", "avg", "sum":
+		if agg == "" {
+			agg = "max"
+		}
+		return agg + "(value)", nil
+	case "last":
+		return db.D.Last("value", "time_us"), nil
+	}
+	return "", fmt.Errorf("series: unknown aggregate %q (max, min, avg, sum or last)", agg)
+}
+
+func keepLargest(pts []store.Point, totals map[string]float64, limit int) []store.Point {
+	if limit <= 0 {
+		limit = 10
+	}
+	if len(totals) <= limit {
+		return pts
+	}
+	keys := make([]string, 0, len(totals))
+	for k := range totals {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if totals[keys[i]] != totals[keys[j]] {
+			return totals[keys[i]] > totals[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	keep := map[string]bool{}
+	for _, k := range keys[:limit] {
+		keep[k] = true
+	}
+	out := pts[:0]
+	for _, p := range pts {
+		if keep[p.Key] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Matrix sums traffic between the segments or tags of the two ends.
+// Sessions without a tag take no part in a tag matrix.
+func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, error) {
+	m, err := measure(q.Measure)
+	if err != nil {
+		return nil, err
+	}
+	const cols = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
+	var query string
+	var args []any
+	switch q.By {
+	case "segment", "":
+		if q.Filter == nil && onMinute(q.Since) && onMinute(q.Until) {
+			var w string
+			w, args = db.where(q.Scope, nil, false, "minute_us", nil)
+			query = "SELECT orig_segment AS a, resp_segment AS c, sum(bytes) AS b, sum(packets) AS p, sum(sessions) AS n FROM rollup_segment WHERE " + w + " GROUP BY a, c"
+			query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS r GROUP BY a, c"
+			break
+		}
+		var w string
+		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
+		query = "SELECT orig_segment AS a, resp_segment AS c, " + cols + " FROM sessions WHERE " + w
+		query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS s GROUP BY a, c"
+	case "tag":
+		var w string
+		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
+		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS a, resp_tags, " + cols + " FROM sessions WHERE " + w
+		pairs := "SELECT a, " + db.D.Unnest("resp_tags") + " AS c, b, p, n FROM (" + inner + ") AS o"
+		query = "SELECT a, c, " + m + " AS v FROM (" + pairs + ") AS s GROUP BY a, c"
+	default:
+		return nil, fmt.Errorf("matrix: by %q: segment or tag", q.By)
+	}
+	rows, err := db.SQL.QueryContext(ctx, query+" ORDER BY v DESC, a, c", args...)
+	if err != nil {
+		return nil, fmt.Errorf("matrix: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Cell
+	for rows.Next() {
+		var c store.Cell
+		if err := rows.Scan(&c.Src, &c.Dst, &c.Value); err != nil {
+			return nil, fmt.Errorf("matrix: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+

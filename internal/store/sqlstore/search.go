@@ -1,0 +1,123 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store"
+)
+
+// Search pages through records, newest end first, by keyset (no OFFSET:
+// every page costs the same however deep). It looks back in widening
+// windows of end time — the last hour, then 4 h before it, 16 h, … —
+// and stops once a page is full: records arrive in time order, so each
+// window reads only its own row groups or parts, and a page of a busy
+// address costs an hour's scan instead of the whole range's.
+func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 10000)
+	var c cursor
+	if q.Cursor != "" {
+		var ok bool
+		if c, ok = parseCursor(q.Cursor); !ok {
+			return store.SearchPage{}, fmt.Errorf("search: bad cursor %q", q.Cursor)
+		}
+	}
+	top := time.Now() // windows count back from here, the cursor or until
+	switch {
+	case q.Cursor != "":
+		top = time.UnixMicro(c.endUs + 1)
+	case !q.Until.IsZero():
+		top = q.Until
+	}
+	var page store.SearchPage
+	var hi time.Time
+	for span := time.Hour; ; span *= 4 {
+		lo := top.Add(-span)
+		last := span > 50*365*24*time.Hour || (!q.Since.IsZero() && !lo.After(q.Since))
+		if last {
+			lo = time.Time{}
+		}
+		got, err := db.searchWindow(ctx, q, c, lo, hi, limit+1-len(page.Sessions))
+		if err != nil {
+			return page, fmt.Errorf("search: %w", err)
+		}
+		page.Sessions = append(page.Sessions, got...)
+		if len(page.Sessions) > limit || last {
+			break
+		}
+		hi = lo
+	}
+	if len(page.Sessions) > limit {
+		page.Sessions = page.Sessions[:limit]
+		last := page.Sessions[limit-1]
+		page.Next = cursor{Micros(last.End), last.UID, last.Seq}.String()
+	}
+	return page, nil
+}
+
+// searchWindow is one window of Search: records ending in [lo, hi) (open
+// ends when zero), after the cursor c.
+func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, lo, hi time.Time, limit int) ([]schema.Session, error) {
+	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
+	if !lo.IsZero() {
+		w += " AND end_us >= " + db.bind(&args, Micros(lo))
+	}
+	if !hi.IsZero() {
+		w += " AND end_us < " + db.bind(&args, Micros(hi))
+	}
+	if q.Cursor != "" {
+		e1, e2, u1, u2, s := db.bind(&args, c.endUs), db.bind(&args, c.endUs), db.bind(&args, c.uid), db.bind(&args, c.uid), db.bind(&args, c.seq)
+		w += " AND (end_us < " + e1 + " OR (end_us = " + e2 + " AND (uid < " + u1 + " OR (uid = " + u2 + " AND seq < " + s + "))))"
+	}
+	query := "SELECT " + ColumnList + " FROM sessions " + db.D.Where() + " " + w +
+		" ORDER BY end_us DESC, uid DESC, seq DESC LIMIT " + strconv.Itoa(limit)
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schema.Session
+	for rows.Next() {
+		s, err := db.scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
+	var s schema.Session
+	var day any
+	var startUs, endUs int64
+	var oip, rip, msrc []byte
+	var odev, rdev, mkind string
+	var vni uint32
+	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, &s.EndReason, &s.Sensor, &s.Source, &startUs, &endUs,
+		&oip, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
+		&rip, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
+		&s.Proto, &s.Transport, &s.Direction, &s.ConnState, &s.History,
+		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
+		&s.App, db.D.ListScanner(&s.VLANs), &mkind, &msrc, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
+		new(uint64), new(uint64), new(uint64), new(uint64))
+	if err != nil {
+		return s, err
+	}
+	s.Version = schema.SessionVersion
+	s.Start, s.End = time.UnixMicro(startUs).UTC(), time.UnixMicro(endUs).UTC()
+	s.Orig.IP, s.Resp.IP = store.AddrFrom16(oip), store.AddrFrom16(rip)
+	if mkind != "" {
+		s.Mirror = &schema.Mirror{Kind: mkind, Source: store.AddrFrom16(msrc), VNI: vni}
+	}
+	return s, nil
+}
+
