@@ -45,6 +45,7 @@ func (t *Table) Add(p *decode.Packet) {
 		}
 	}
 	t.count(f, isOrig, p.IPLen, p.PayloadLen)
+	t.inspect(f, p, isOrig)
 	if parent != 0 {
 		f.addParent(parent)
 	}

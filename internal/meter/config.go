@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/osprey-ndr/osprey/internal/dpi"
 )
 
 // Config configures a Table.
@@ -30,6 +32,10 @@ type Config struct {
 	// CommunityIDSeed seeds the Community ID hash (Zeek and Suricata
 	// default to 0; sites that mix sensors must use one value).
 	CommunityIDSeed uint16
+	// DPI runs the application decoders (internal/dpi) on the first
+	// payload of each flow; DPILimits bound what is buffered.
+	DPI       bool
+	DPILimits dpi.Limits
 	// Written into every session.
 	Sensor, Tenant, Source string
 }
@@ -41,7 +47,7 @@ type Config struct {
 // for days still shows up hourly.
 func DefaultConfig() Config {
 	return Config{IdleTCP: 5 * time.Minute, IdleUDP: time.Minute, IdleICMP: time.Minute, IdleOther: time.Minute,
-		Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true}
+		Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true, DPI: true, DPILimits: dpi.DefaultLimits()}
 }
 
 // Validate checks the configuration; errors name the field.

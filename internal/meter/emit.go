@@ -94,6 +94,10 @@ func (t *Table) write(f *flow, reason string, final bool) {
 			s.TunnelParents = append(s.TunnelParents, UID(p))
 		}
 	}
+	if st := t.states[f]; st != nil {
+		t.identify(f, st)
+		s.App, s.L7 = st.Result()
+	}
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)
 	}

@@ -85,6 +85,7 @@ const (
 	flowOrigIsA                       // the orig endpoint is key.a
 	flowFlipped                       // roles were swapped ('^')
 	flowMirrorSrcLo                   // the orig's packets come from the lower address of the mirror pair
+	flowInspected                     // the application was decided (or the flow is not inspected)
 )
 
 // History letters are kept as 5-bit codes, 8 in every 5 bytes: 11 bytes

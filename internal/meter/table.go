@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
@@ -62,6 +63,8 @@ type Table struct {
 	frags     [256]fragEntry
 	sess      schema.Session
 	rng       *rand.Rand
+	dpi       *dpi.Engine // nil when Config.DPI is off
+	states    map[*flow]*dpi.State
 
 	stats Stats
 }
@@ -87,6 +90,9 @@ func New(cfg Config, emit Emitter) (*Table, error) {
 	t.active = int64(cfg.Active)
 	t.index = make([]uint64, 1024)
 	t.stats.Evicted = map[string]uint64{}
+	if cfg.DPI {
+		t.dpi, t.states = dpi.NewEngine(cfg.DPILimits), map[*flow]*dpi.State{}
+	}
 	return t, nil
 }
 
@@ -192,6 +198,9 @@ func (t *Table) remove(num uint32) {
 		}
 	}
 	t.index[i] = 0
+	if t.dpi != nil {
+		t.forget(f)
+	}
 	f.bits = 0
 	t.free = append(t.free, num)
 	t.n--
@@ -255,6 +264,12 @@ func (t *Table) Flush(reason string) {
 			if t.pages[p][i].live() {
 				t.write(&t.pages[p][i], reason, true)
 			}
+		}
+	}
+	if t.dpi != nil {
+		for f, st := range t.states {
+			t.dpi.Release(st)
+			delete(t.states, f)
 		}
 	}
 	t.pages, t.free, t.n = nil, nil, 0

@@ -52,6 +52,9 @@ type Session struct {
 
 	// App is the application protocol ("dns", "http", "vxlan", …); empty when unknown.
 	App string `json:"app,omitempty"`
+	// L7 is the application metadata behind App (decoded fields, how the
+	// label was chosen and with what confidence); nil when nothing was seen.
+	L7 *L7 `json:"l7,omitempty"`
 
 	VLANs         []uint16 `json:"vlans,omitempty"` // outer first
 	Mirror        *Mirror  `json:"mirror,omitempty"`

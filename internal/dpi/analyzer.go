@@ -1,0 +1,60 @@
+// Package dpi identifies a session's application from its payload and
+// decodes the fields that matter for security and inventory (DNS names,
+// TLS SNI and fingerprints, HTTP hosts, DHCP fingerprints, OT device
+// identification, …). Decoders are pure functions over the first bytes of
+// each direction; the meter buffers those bytes (see Buffer) and asks
+// Identify when it writes the session.
+package dpi
+
+import "github.com/osprey-ndr/osprey/internal/schema"
+
+// Side is what was captured of one direction: for TCP the stream
+// reassembled in sequence order from its start, for UDP the datagrams
+// one after another with Ends marking where each one ends.
+type Side struct {
+	Data []byte
+	Ends []int // UDP: end offset of each datagram in Data
+	// Complete is false when Data was cut at the buffer limit or a
+	// sequence gap, so a decoder must not expect the rest.
+	Complete bool
+}
+
+// Msgs calls fn for each datagram of a UDP side until fn returns false.
+func (s *Side) Msgs(fn func(msg []byte) bool) {
+	start := 0
+	for _, end := range s.Ends {
+		if !fn(s.Data[start:end]) {
+			return
+		}
+		start = end
+	}
+}
+
+// Flow is a session's payload as the decoders see it.
+type Flow struct {
+	Proto              uint8 // 6 TCP, 17 UDP
+	OrigPort, RespPort uint16
+	Orig, Resp         Side
+}
+
+// Analyzer is one application protocol.
+type Analyzer struct {
+	// App is the label written in Session.App ("dns", "tls", "modbus", …).
+	App string
+	// Proto is 6 or 17, or 0 for both.
+	Proto uint8
+	// Ports are the protocol's well-known server ports, used to try this
+	// analyzer first and as the fallback label when no content matches.
+	Ports []uint16
+	// Match reports how sure it is (0 = not this protocol, up to 1) that
+	// the flow speaks the protocol, looking at content only, never ports.
+	Match func(f *Flow) float64
+	// Decode fills the protocol's part of l7 from the flow; it is called
+	// only after Match returned more than 0.
+	Decode func(f *Flow, l7 *schema.L7)
+}
+
+// analyzers lists every protocol, IT first then IoT/OT; see it.go and ot.go.
+func analyzers() []Analyzer {
+	return append(append([]Analyzer(nil), itAnalyzers...), otAnalyzers...)
+}

@@ -1,0 +1,4 @@
+package dpi
+
+// itAnalyzers are the IT protocols (DNS, TLS, HTTP, DHCP, …).
+var itAnalyzers = []Analyzer{}

@@ -1,0 +1,134 @@
+package dpi
+
+import "github.com/osprey-ndr/osprey/internal/schema"
+
+// Limits bound what is kept of each flow for the decoders.
+type Limits struct {
+	Bytes   int // per direction
+	Packets int // payload packets per direction
+	// Flows caps the flows buffering at once; past it new flows are not
+	// inspected (and counted), so a flood cannot grow memory without bound.
+	Flows int
+}
+
+// DefaultLimits keep the first 4 KiB or 8 payload packets of each
+// direction: enough for a TLS 1.3 ClientHello with post-quantum key
+// shares, a DHCP exchange or an HTTP request and response headers.
+func DefaultLimits() Limits { return Limits{Bytes: 4096, Packets: 8, Flows: 1 << 16} }
+
+// segment is a TCP segment that came before a gap, held until the gap fills.
+type segment struct {
+	seq  uint32
+	data []byte
+}
+
+// stream is one direction of a flow being buffered. Sides are numbered
+// by the meter's canonical endpoint order (0 = a, 1 = b), not orig/resp,
+// because the meter may swap roles after the first packets.
+type stream struct {
+	Side
+	pkts    int
+	next    uint32 // TCP: sequence number of the next in-order byte
+	started bool
+	closed  bool // full, or a gap that did not fill
+	cut     bool // something was left out: Side.Complete is false
+	pending []segment
+}
+
+// State is one flow's buffers and, once decided, its result.
+type State struct {
+	proto uint8
+	s     *[2]stream // nil once decided
+	app   string
+	l7    *schema.L7
+	done  bool
+}
+
+// feed adds one packet's payload from side (0 or 1). For TCP, seq is the
+// segment's sequence number and syn whether it carried SYN (the stream
+// starts after it). It reports whether both directions are full so that
+// the caller can decide now and free the buffers.
+func (st *State) feed(lim *Limits, side int, seq uint32, syn bool, payload []byte) (full bool) {
+	s := &st.s[side]
+	if st.proto == 6 {
+		if syn {
+			s.next, s.started = seq+1, true
+			seq++
+		}
+		if len(payload) > 0 && !s.closed {
+			st.tcp(lim, s, seq, payload)
+		}
+	} else if len(payload) > 0 && !s.closed {
+		s.pkts++
+		n := min(len(payload), lim.Bytes-len(s.Data))
+		s.Data = append(s.Data, payload[:n]...)
+		s.Ends = append(s.Ends, len(s.Data))
+		s.cut = s.cut || n < len(payload)
+		if s.cut || len(s.Data) >= lim.Bytes || s.pkts >= lim.Packets {
+			s.closed = true
+		}
+	}
+	return st.s[0].closed && st.s[1].closed
+}
+
+// tcp reassembles in order; a segment after a gap waits (a few at most)
+// for the gap to fill. Hand-written because gopacket's reassembly keeps
+// whole connections and this needs only the first few KiB of each side.
+func (st *State) tcp(lim *Limits, s *stream, seq uint32, payload []byte) {
+	if !s.started {
+		s.next, s.started = seq, true
+	}
+	s.pkts++
+	if int32(seq-s.next) > 0 {
+		if len(s.pending) >= 4 {
+			s.closed, s.cut = true, true // the gap is not filling: keep what is in order
+			return
+		}
+		s.pending = append(s.pending, segment{seq, append([]byte(nil), payload...)})
+		return
+	}
+	st.append(lim, s, seq, payload)
+	for progressed := true; progressed && !s.closed; {
+		progressed = false
+		for i := 0; i < len(s.pending); i++ {
+			if p := s.pending[i]; int32(p.seq-s.next) <= 0 {
+				s.pending = append(s.pending[:i], s.pending[i+1:]...)
+				st.append(lim, s, p.seq, p.data)
+				progressed = true
+				i--
+			}
+		}
+	}
+	if s.pkts >= lim.Packets {
+		s.closed = true
+	}
+}
+
+// append adds the part of a segment past s.next (retransmissions overlap).
+func (st *State) append(lim *Limits, s *stream, seq uint32, data []byte) {
+	skip := int(s.next - seq)
+	if skip >= len(data) {
+		return
+	}
+	data = data[skip:]
+	n := min(len(data), lim.Bytes-len(s.Data))
+	s.Data = append(s.Data, data[:n]...)
+	s.next += uint32(len(data))
+	s.cut = s.cut || n < len(data)
+	if s.cut || len(s.Data) >= lim.Bytes {
+		s.closed = true
+	}
+}
+
+// side returns what a decoder sees of stream i.
+func (st *State) side(i int) Side {
+	s := &st.s[i]
+	return Side{Data: s.Data, Ends: s.Ends, Complete: !s.cut && len(s.pending) == 0}
+}
+
+// Done reports whether the flow was identified (no more feeding needed).
+func (st *State) Done() bool { return st.done }
+
+// Result is the decided label and metadata ("" and nil before Decide or
+// when nothing was recognised).
+func (st *State) Result() (string, *schema.L7) { return st.app, st.l7 }

@@ -1,0 +1,62 @@
+package meter
+
+import (
+	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/dpi"
+)
+
+// inspect hands a TCP or UDP packet's payload to the application
+// decoders until the flow is identified. Buffers live in a map beside the
+// table, not in the flow, so that flows stay small and free of pointers
+// (the garbage collector then never scans the table).
+func (t *Table) inspect(f *flow, p *decode.Packet, isOrig bool) {
+	if t.dpi == nil || f.bits&flowInspected != 0 || (p.IPProto != 6 && p.IPProto != 17) {
+		return
+	}
+	syn := p.IPProto == 6 && p.TCPFlags&decode.TCPFlagSYN != 0
+	if len(p.Payload) == 0 && !syn {
+		return
+	}
+	st := t.states[f]
+	if st == nil {
+		if st = t.dpi.Start(p.IPProto); st == nil {
+			f.set(flowInspected) // over capacity: this flow goes uninspected
+			return
+		}
+		t.states[f] = st
+	}
+	side := 0
+	if isOrig != f.origIsA() {
+		side = 1
+	}
+	if t.dpi.Feed(st, side, p.Seq, syn, p.Payload) {
+		t.identify(f, st)
+	}
+}
+
+// identify decides the flow's application now (both directions are
+// full, or a record is being written) and frees its buffers.
+func (t *Table) identify(f *flow, st *dpi.State) {
+	origSide, op, rp := 0, f.key.pa, f.key.pb
+	if !f.origIsA() {
+		origSide, op, rp = 1, rp, op
+	}
+	t.dpi.Decide(st, origSide, op, rp)
+	f.set(flowInspected)
+}
+
+// forget drops a removed flow's buffers.
+func (t *Table) forget(f *flow) {
+	if st, ok := t.states[f]; ok {
+		t.dpi.Release(st)
+		delete(t.states, f)
+	}
+}
+
+// DPIStats returns the application decoders' counters (zero when off).
+func (t *Table) DPIStats() dpi.Stats {
+	if t.dpi == nil {
+		return dpi.Stats{}
+	}
+	return t.dpi.Stats()
+}
