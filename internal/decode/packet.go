@@ -99,6 +99,8 @@ type Packet struct {
 	Seq, Ack  uint32
 	Window    uint16
 	TCPHdrLen int
+	// TCPOptions are the option bytes, when captured (for fingerprints).
+	TCPOptions []byte
 
 	// PayloadLen is the transport payload length derived from IPLen (so
 	// correct for truncated captures); Payload is what was captured of it.

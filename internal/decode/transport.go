@@ -42,6 +42,9 @@ func (d *Decoder) transport(b []byte, off, l4len int, p *Packet) error {
 		if d.verify {
 			p.BadChecksum = !d.checksumOK(b, off, l4len, p)
 		}
+		if avail >= hl {
+			p.TCPOptions = h[20:hl]
+		}
 		if avail > hl { // options cut by the capture leave no payload
 			p.Payload = h[hl:]
 		}

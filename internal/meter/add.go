@@ -45,6 +45,9 @@ func (t *Table) Add(p *decode.Packet) {
 		}
 	}
 	t.count(f, isOrig, p.IPLen, p.PayloadLen)
+	if p.IPProto == 6 && p.TCPFlags&decode.TCPFlagSYN != 0 {
+		t.noteSYN(f, p)
+	}
 	t.inspect(f, p, isOrig)
 	if parent != 0 {
 		f.addParent(parent)

@@ -61,6 +61,7 @@ func (t *Table) write(f *flow, reason string, final bool) {
 	if f.macs[0] != ([6]byte{}) || f.macs[1] != ([6]byte{}) {
 		s.Orig.MAC, s.Resp.MAC = macString(&f.macs[0]), macString(&f.macs[1])
 	}
+	t.writeFingerprints(f, &s.Orig, &s.Resp)
 	o, r := &f.orig, &f.resp
 	s.OrigPkts, s.RespPkts = o.pkts, r.pkts
 	s.OrigIPBytes, s.RespIPBytes = o.ipBytes, r.ipBytes

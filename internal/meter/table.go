@@ -65,6 +65,7 @@ type Table struct {
 	rng       *rand.Rand
 	dpi       *dpi.Engine // nil when Config.DPI is off
 	states    map[*flow]*dpi.State
+	syns      map[*flow]*[2]synSig // see noteSYN
 
 	stats Stats
 }
@@ -90,6 +91,7 @@ func New(cfg Config, emit Emitter) (*Table, error) {
 	t.active = int64(cfg.Active)
 	t.index = make([]uint64, 1024)
 	t.stats.Evicted = map[string]uint64{}
+	t.syns = map[*flow]*[2]synSig{}
 	if cfg.DPI {
 		t.dpi, t.states = dpi.NewEngine(cfg.DPILimits), map[*flow]*dpi.State{}
 	}
@@ -201,6 +203,7 @@ func (t *Table) remove(num uint32) {
 	if t.dpi != nil {
 		t.forget(f)
 	}
+	delete(t.syns, f)
 	f.bits = 0
 	t.free = append(t.free, num)
 	t.n--
@@ -272,6 +275,7 @@ func (t *Table) Flush(reason string) {
 			delete(t.states, f)
 		}
 	}
+	clear(t.syns)
 	t.pages, t.free, t.n = nil, nil, 0
 	t.index = make([]uint64, 1024)
 	t.frags = [len(t.frags)]fragEntry{}

@@ -68,6 +68,12 @@ type Endpoint struct {
 	IP   netip.Addr `json:"ip"`
 	Port uint16     `json:"port"` // ICMP: type for orig, code for resp, as Zeek does
 	MAC  string     `json:"mac,omitempty"`
+	// TTL is the IP TTL (hop limit) of this end's SYN or SYN-ACK, and
+	// TCPSig that segment's shape, "window:mss:wscale:options"
+	// with options in order (mss, sok, ts, nop, ws, eol, or the kind
+	// number), as p0f and others fingerprint operating systems.
+	TTL    uint8  `json:"ttl,omitempty"`
+	TCPSig string `json:"tcp_sig,omitempty"`
 
 	// Enrichment (issue 5 fills these): the end's asset id, its tags and
 	// its network segment.
