@@ -12,6 +12,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/output"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 )
 
@@ -28,6 +29,8 @@ func sensorConfig(cfg config.Config, source string) sensor.Config {
 	m.TunnelSessions = cfg.Meter.TunnelSessions
 	m.LocalNets = cfg.Meter.LocalNets
 	m.CommunityIDSeed = cfg.Meter.CommunityIDSeed
+	m.DPI = cfg.DPI.Enabled
+	m.DPILimits = dpi.Limits{Bytes: int(cfg.DPI.Bytes), Packets: cfg.DPI.Packets, Flows: cfg.DPI.Flows}
 	m.Sensor, m.Tenant, m.Source = cfg.Sensor.Name, cfg.Sensor.Tenant, source
 	sc.Shards = cfg.Meter.Shards
 	return sc

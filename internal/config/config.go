@@ -14,6 +14,7 @@ type Config struct {
 	Sensor  Sensor  `yaml:"sensor"`
 	Decode  Decode  `yaml:"decode"`
 	Meter   Meter   `yaml:"meter"`
+	DPI     DPI     `yaml:"dpi"`
 	Capture Capture `yaml:"capture"`
 	Health  Health  `yaml:"health"`
 	Log     Log     `yaml:"log"`
@@ -75,6 +76,15 @@ type Meter struct {
 	Shards          int            `yaml:"shards"`
 }
 
+// DPI configures application identification: what is kept of each
+// flow's first payload for the decoders.
+type DPI struct {
+	Enabled bool  `yaml:"enabled"`
+	Bytes   Bytes `yaml:"bytes"`   // per direction
+	Packets int   `yaml:"packets"` // payload packets per direction
+	Flows   int   `yaml:"flows"`   // flows buffering at once
+}
+
 // Capture configures the live sources of `osprey sensor`.
 type Capture struct {
 	UDP       UDP       `yaml:"udp"`
@@ -117,6 +127,7 @@ func DefaultConfig() Config {
 			IdleTCP: 5 * time.Minute, IdleUDP: time.Minute, IdleICMP: time.Minute, IdleOther: time.Minute,
 			Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true,
 		},
+		DPI: DPI{Enabled: true, Bytes: 4096, Packets: 8, Flows: 1 << 16},
 		Capture: Capture{
 			UDP:       UDP{VXLAN: []string{"0.0.0.0:4789"}, GENEVE: []string{"0.0.0.0:6081"}, ReceiveBuffer: 32 << 20},
 			Interface: Interface{Promiscuous: true, Snaplen: 65535},
@@ -155,6 +166,15 @@ func (c Config) Validate() error {
 	}
 	if c.Meter.Shards < 0 {
 		bad("meter.shards", "must be ≥ 0 (0 = one per core), got %d", c.Meter.Shards)
+	}
+	if c.DPI.Bytes < 64 || c.DPI.Bytes > 1<<20 {
+		bad("dpi.bytes", "must be within 64B..1MiB, got %d", c.DPI.Bytes)
+	}
+	if c.DPI.Packets < 1 {
+		bad("dpi.packets", "must be at least 1, got %d", c.DPI.Packets)
+	}
+	if c.DPI.Flows < 1 {
+		bad("dpi.flows", "must be at least 1, got %d", c.DPI.Flows)
 	}
 	for i, p := range c.Decode.VXLANPorts {
 		if p == 0 {

@@ -52,6 +52,11 @@ type Analyzer struct {
 	// Decode fills the protocol's part of l7 from the flow; it is called
 	// only after Match returned more than 0.
 	Decode func(f *Flow, l7 *schema.L7)
+	// Enough, when set, says whether the flow holds all Decode wants (a
+	// TLS certificate after the ServerHello, say). Without it, a match
+	// seen once both directions have spoken is decided at once, which
+	// keeps buffering short for most flows.
+	Enough func(f *Flow) bool
 }
 
 // analyzers lists every protocol, IT first then IoT/OT; see it.go and ot.go.

@@ -13,12 +13,20 @@ const (
 	clientPortConfidence = 0.1
 )
 
+// Early decisions: a content match at least this sure, once both
+// directions have spoken, ends buffering; a flow gets a few tries.
+const (
+	sureEnough  = 0.8
+	maxAttempts = 3
+)
+
 // Stats counts what the engine did.
 type Stats struct {
 	Inspected    uint64 // flows identified
 	ByContent    uint64 // … by a decoder
 	ByPort       uint64 // … by port alone
 	Unknown      uint64 // flows with payload and no label
+	Early        uint64 // flows decided before their buffers filled
 	OverCapacity uint64 // flows not inspected because Limits.Flows were buffering
 }
 
@@ -27,8 +35,9 @@ type Stats struct {
 type Engine struct {
 	lim    Limits
 	list   []Analyzer
-	byPort map[uint32][]int // proto<<16 | port → analyzers, for trying them first
+	byPort map[uint32][]int  // proto<<16 | port → analyzers, for trying them first
 	ports  map[uint32]string // proto<<16 | port → fallback label
+	free   []*buffers        // recycled buffers: most flows need one for a moment
 	active int
 	stats  Stats
 }
@@ -66,60 +75,98 @@ func (e *Engine) Start(proto uint8) *State {
 		return nil
 	}
 	e.active++
-	return &State{proto: proto, s: new([2]stream)}
+	st := &State{proto: proto}
+	if n := len(e.free); n > 0 {
+		st.b, e.free = e.free[n-1], e.free[:n-1]
+	} else {
+		st.b = new(buffers)
+	}
+	return st
 }
 
-// Feed adds a packet to st (see State.feed); it reports true when both
-// directions are full, time to Decide.
-func (e *Engine) Feed(st *State, side int, seq uint32, syn bool, payload []byte) bool {
+// Feed adds a packet from buffer side 0 or 1 (see State.feed) and decides
+// as soon as it can: when both directions have spoken and a decoder is
+// sure, or when the buffers are full. It reports whether st is decided.
+func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload []byte) bool {
 	if st.done {
-		return false
+		return true
 	}
-	return st.feed(&e.lim, side, seq, syn, payload)
+	full := st.feed(&e.lim, side, seq, syn, payload)
+	if !full && st.attempts < maxAttempts && len(payload) > 0 && st.spoke() {
+		st.attempts++
+		f := st.flow(m)
+		if i, score := e.best(&f); score >= sureEnough && (e.list[i].Enough == nil || e.list[i].Enough(&f)) {
+			e.stats.Early++
+			e.finish(st, &f, i, score)
+			return true
+		}
+	}
+	if full {
+		e.Decide(st, m)
+		return true
+	}
+	return false
 }
 
 // Release forgets a flow that ends without being decided.
 func (e *Engine) Release(st *State) {
 	if st != nil && !st.done {
 		st.done = true
-		st.s = nil
-		e.active--
+		e.recycle(st)
 	}
+}
+
+func (e *Engine) recycle(st *State) {
+	st.b.reset()
+	e.free = append(e.free, st.b)
+	st.b = nil
+	e.active--
 }
 
 // Decide identifies the flow (once: later calls return the same answer)
-// and frees its buffers. origSide is the stream index of the originator.
-func (e *Engine) Decide(st *State, origSide int, origPort, respPort uint16) (string, *schema.L7) {
+// and frees its buffers.
+func (e *Engine) Decide(st *State, m Meta) (string, *schema.L7) {
 	if st.done {
 		return st.app, st.l7
 	}
-	f := Flow{Proto: st.proto, OrigPort: origPort, RespPort: respPort, Orig: st.side(origSide), Resp: st.side(1 - origSide)}
-	if len(f.Orig.Data)+len(f.Resp.Data) > 0 {
-		st.app, st.l7 = e.identify(&f)
-		e.stats.Inspected++
-		switch {
-		case st.l7 == nil:
-			e.stats.Unknown++
-		case st.l7.By == "content":
-			e.stats.ByContent++
-		default:
-			e.stats.ByPort++
-		}
+	f := st.flow(m)
+	if len(f.Orig.Data)+len(f.Resp.Data) == 0 {
+		st.done = true
+		e.recycle(st)
+		return "", nil
 	}
-	st.done = true
-	st.s = nil
-	e.active--
+	i, score := e.best(&f)
+	e.finish(st, &f, i, score)
 	return st.app, st.l7
 }
 
-// Identify labels a flow outside the meter (tests, tools).
-func (e *Engine) Identify(f *Flow) (string, *schema.L7) { return e.identify(f) }
+// finish labels st with analyzer i (or by port when i < 0), counts it
+// and recycles the buffers: Decode copies what it keeps.
+func (e *Engine) finish(st *State, f *Flow, i int, score float64) {
+	st.app, st.l7 = e.label(f, i, score)
+	st.done = true
+	e.stats.Inspected++
+	switch {
+	case st.l7 == nil:
+		e.stats.Unknown++
+	case st.l7.By == "content":
+		e.stats.ByContent++
+	default:
+		e.stats.ByPort++
+	}
+	e.recycle(st)
+}
 
-// identify tries the analyzers of the flow's ports first, then all the
-// others, and keeps the most confident content match; with none it falls
-// back on the server port, then the client port.
-func (e *Engine) identify(f *Flow) (string, *schema.L7) {
-	hinted := append(e.byPort[uint32(f.Proto)<<16|uint32(f.RespPort)], e.byPort[uint32(f.Proto)<<16|uint32(f.OrigPort)]...)
+// Identify labels a flow outside the meter (tests, tools).
+func (e *Engine) Identify(f *Flow) (string, *schema.L7) {
+	i, score := e.best(f)
+	return e.label(f, i, score)
+}
+
+// best tries the analyzers of the flow's ports first, then the others
+// unless a hinted one is already near-certain, and returns the most
+// confident content match (-1 for none).
+func (e *Engine) best(f *Flow) (int, float64) {
 	best, bestScore := -1, 0.0
 	try := func(i int) {
 		a := &e.list[i]
@@ -130,20 +177,30 @@ func (e *Engine) identify(f *Flow) (string, *schema.L7) {
 			best, bestScore = i, s
 		}
 	}
-	for _, i := range hinted {
+	resp, orig := e.byPort[uint32(f.Proto)<<16|uint32(f.RespPort)], e.byPort[uint32(f.Proto)<<16|uint32(f.OrigPort)]
+	for _, i := range resp {
 		try(i)
 	}
-	if bestScore < 0.9 { // a port-hinted near-certain match needs no second opinion
+	for _, i := range orig {
+		try(i)
+	}
+	if bestScore < 0.9 {
 		for i := range e.list {
-			if !contains(hinted, i) {
+			if !contains(resp, i) && !contains(orig, i) {
 				try(i)
 			}
 		}
 	}
-	if best >= 0 {
-		l7 := &schema.L7{By: "content", Confidence: bestScore}
-		e.list[best].Decode(f, l7)
-		return e.list[best].App, l7
+	return best, bestScore
+}
+
+// label decodes with analyzer i, or falls back on the server port, then
+// the client port.
+func (e *Engine) label(f *Flow, i int, score float64) (string, *schema.L7) {
+	if i >= 0 {
+		l7 := &schema.L7{By: "content", Confidence: score}
+		e.list[i].Decode(f, l7)
+		return e.list[i].App, l7
 	}
 	if app := e.portApp(f.Proto, f.RespPort); app != "" {
 		return app, &schema.L7{By: "port", Confidence: portConfidence}
@@ -152,6 +209,14 @@ func (e *Engine) identify(f *Flow) (string, *schema.L7) {
 		return app, &schema.L7{By: "port", Confidence: clientPortConfidence}
 	}
 	return "", nil
+}
+
+// portApp is the label a port suggests, or "".
+func (e *Engine) portApp(proto uint8, port uint16) string {
+	if port == 0 {
+		return ""
+	}
+	return e.ports[uint32(proto)<<16|uint32(port)]
 }
 
 func contains(s []int, v int) bool {
@@ -175,12 +240,4 @@ func Apps() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// portApp is the label a port suggests, or "".
-func (e *Engine) portApp(proto uint8, port uint16) string {
-	if port == 0 {
-		return ""
-	}
-	return e.ports[uint32(proto)<<16|uint32(port)]
 }

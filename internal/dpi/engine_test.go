@@ -34,9 +34,9 @@ func TestTCPReassembly(t *testing.T) {
 			e := newEngine(lim, nil)
 			st := e.Start(6)
 			for _, s := range tc.segs {
-				e.Feed(st, 0, s.seq, s.syn, []byte(s.data))
+				e.Feed(st, Meta{}, 0, s.seq, s.syn, []byte(s.data))
 			}
-			side := st.side(0)
+			side := st.flow(Meta{}).Orig
 			if string(side.Data) != tc.want || side.Complete != tc.complete {
 				t.Errorf("got %q complete=%v, want %q complete=%v", side.Data, side.Complete, tc.want, tc.complete)
 			}
@@ -51,16 +51,16 @@ func TestUDPDatagramsAndLimits(t *testing.T) {
 		t.Fatal("a second flow past Limits.Flows was buffered")
 	}
 	for _, d := range []string{"abc", "de", "fghijkl"} {
-		e.Feed(st, 1, 0, false, []byte(d))
+		e.Feed(st, Meta{}, 1, 0, false, []byte(d))
 	}
-	side := st.side(1)
+	side := st.flow(Meta{OrigSide: 1}).Orig
 	var msgs []string
 	side.Msgs(func(m []byte) bool { msgs = append(msgs, string(m)); return true })
 	if diff := cmp.Diff([]string{"abc", "de", "fghij"}, msgs); diff != "" || side.Complete {
 		t.Errorf("datagrams (-want +got):\n%s complete=%v", diff, side.Complete)
 	}
-	if full := e.Feed(st, 0, 0, false, []byte("x")); full {
-		t.Error("full before the other side filled")
+	if decided := e.Feed(st, Meta{}, 0, 0, false, []byte("x")); decided {
+		t.Error("decided before the other side filled")
 	}
 }
 
@@ -96,9 +96,10 @@ func TestIdentify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(DefaultLimits(), fakes)
 			st := e.Start(tc.proto)
-			e.Feed(st, 1, 0, false, []byte(tc.orig)) // side 1 is the orig here
-			e.Feed(st, 0, 0, false, []byte(tc.resp))
-			app, l7 := e.Decide(st, 1, tc.origP, tc.respP)
+			m := Meta{OrigSide: 1, OrigPort: tc.origP, RespPort: tc.respP} // side 1 is the orig here
+			e.Feed(st, m, 1, 0, false, []byte(tc.orig))
+			e.Feed(st, m, 0, 0, false, []byte(tc.resp))
+			app, l7 := e.Decide(st, m)
 			if app != tc.wantApp {
 				t.Fatalf("app %q, want %q", app, tc.wantApp)
 			}
@@ -114,7 +115,13 @@ func TestIdentify(t *testing.T) {
 			if app == "alpha" && (len(l7.Names) != 1 || l7.Names[0] != tc.resp) {
 				t.Errorf("decoder saw resp %v, want %q", l7.Names, tc.resp)
 			}
-			if again, _ := e.Decide(st, 1, tc.origP, tc.respP); again != app || e.active != 0 {
+			if early := e.Stats().Early; (tc.wantBy == "content") != (early == 1) {
+				t.Errorf("decided early %d times; a sure match once both sides spoke should be early", early)
+			}
+			if len(e.free) != 1 {
+				t.Errorf("%d buffers recycled, want 1", len(e.free))
+			}
+			if again, _ := e.Decide(st, m); again != app || e.active != 0 {
 				t.Errorf("second Decide %q, active %d", again, e.active)
 			}
 		})

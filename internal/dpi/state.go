@@ -35,21 +35,44 @@ type stream struct {
 	pending []segment
 }
 
+// buffers are both directions; the engine recycles them between flows.
+type buffers [2]stream
+
+// reset empties the buffers, keeping their storage.
+func (b *buffers) reset() {
+	for i := range b {
+		s := &b[i]
+		*s = stream{Side: Side{Data: s.Data[:0], Ends: s.Ends[:0]}, pending: s.pending[:0]}
+	}
+}
+
 // State is one flow's buffers and, once decided, its result.
 type State struct {
-	proto uint8
-	s     *[2]stream // nil once decided
-	app   string
-	l7    *schema.L7
-	done  bool
+	proto    uint8
+	attempts uint8    // early identifications tried
+	b        *buffers // nil once decided
+	app      string
+	l7       *schema.L7
+	done     bool
+}
+
+// Meta is how the meter sees the flow now: which buffer side is the
+// originator and the two ports.
+type Meta struct {
+	OrigSide           int
+	OrigPort, RespPort uint16
 }
 
 // feed adds one packet's payload from side (0 or 1). For TCP, seq is the
 // segment's sequence number and syn whether it carried SYN (the stream
-// starts after it). It reports whether both directions are full so that
-// the caller can decide now and free the buffers.
+// starts after it). It reports whether both directions are full.
 func (st *State) feed(lim *Limits, side int, seq uint32, syn bool, payload []byte) (full bool) {
-	s := &st.s[side]
+	s := &st.b[side]
+	if s.Data == nil && len(payload) > 0 {
+		// Once, at full size: buffers are recycled, so growing them
+		// step by step would only add copies.
+		s.Data = make([]byte, 0, lim.Bytes)
+	}
 	if st.proto == 6 {
 		if syn {
 			s.next, s.started = seq+1, true
@@ -68,7 +91,7 @@ func (st *State) feed(lim *Limits, side int, seq uint32, syn bool, payload []byt
 			s.closed = true
 		}
 	}
-	return st.s[0].closed && st.s[1].closed
+	return st.b[0].closed && st.b[1].closed
 }
 
 // tcp reassembles in order; a segment after a gap waits (a few at most)
@@ -120,11 +143,17 @@ func (st *State) append(lim *Limits, s *stream, seq uint32, data []byte) {
 	}
 }
 
-// side returns what a decoder sees of stream i.
-func (st *State) side(i int) Side {
-	s := &st.s[i]
-	return Side{Data: s.Data, Ends: s.Ends, Complete: !s.cut && len(s.pending) == 0}
+// flow is what the decoders see of the buffers now.
+func (st *State) flow(m Meta) Flow {
+	side := func(i int) Side {
+		s := &st.b[i]
+		return Side{Data: s.Data, Ends: s.Ends, Complete: !s.cut && len(s.pending) == 0}
+	}
+	return Flow{Proto: st.proto, OrigPort: m.OrigPort, RespPort: m.RespPort, Orig: side(m.OrigSide), Resp: side(1 - m.OrigSide)}
 }
+
+// spoke reports whether both directions have payload.
+func (st *State) spoke() bool { return len(st.b[0].Data) > 0 && len(st.b[1].Data) > 0 }
 
 // Done reports whether the flow was identified (no more feeding needed).
 func (st *State) Done() bool { return st.done }

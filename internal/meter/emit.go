@@ -96,8 +96,8 @@ func (t *Table) write(f *flow, reason string, final bool) {
 		}
 	}
 	if st := t.states[f]; st != nil {
-		t.identify(f, st)
-		s.App, s.L7 = st.Result()
+		s.App, s.L7 = t.dpi.Decide(st, dpiMeta(f))
+		f.set(flowInspected)
 	}
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)

@@ -29,20 +29,17 @@ func (t *Table) inspect(f *flow, p *decode.Packet, isOrig bool) {
 	if isOrig != f.origIsA() {
 		side = 1
 	}
-	if t.dpi.Feed(st, side, p.Seq, syn, p.Payload) {
-		t.identify(f, st)
+	if t.dpi.Feed(st, dpiMeta(f), side, p.Seq, syn, p.Payload) {
+		f.set(flowInspected)
 	}
 }
 
-// identify decides the flow's application now (both directions are
-// full, or a record is being written) and frees its buffers.
-func (t *Table) identify(f *flow, st *dpi.State) {
-	origSide, op, rp := 0, f.key.pa, f.key.pb
-	if !f.origIsA() {
-		origSide, op, rp = 1, rp, op
+// dpiMeta says which buffer side is the originator and gives the ports.
+func dpiMeta(f *flow) dpi.Meta {
+	if f.origIsA() {
+		return dpi.Meta{OrigSide: 0, OrigPort: f.key.pa, RespPort: f.key.pb}
 	}
-	t.dpi.Decide(st, origSide, op, rp)
-	f.set(flowInspected)
+	return dpi.Meta{OrigSide: 1, OrigPort: f.key.pb, RespPort: f.key.pa}
 }
 
 // forget drops a removed flow's buffers.

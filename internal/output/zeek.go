@@ -156,7 +156,7 @@ func (z *ZeekConnWriter) appendRow(b []byte, s *schema.Session) []byte {
 		proto = "unknown_transport"
 	}
 	b = append(append(b, '\t'), proto...)
-	b = appendZeekOptional(append(b, '\t'), s.App) // set only when a service was confirmed
+	b = appendZeekOptional(append(b, '\t'), zeekService(s))
 	if d := s.End.Sub(s.Start); d > 0 {
 		// duration and the payload sizes are set only when c$duration > 0.
 		b = appendZeekInterval(append(b, '\t'), d)
@@ -229,4 +229,20 @@ func (z *ZeekConnWriter) Close() error {
 		return fmt.Errorf("zeek conn.log: flush: %w", err)
 	}
 	return nil
+}
+
+// zeekService is conn.log's service: set, as Zeek sets it, only when an
+// analyzer confirmed the protocol (a port guess is not written), and
+// named as Zeek names its analyzers.
+func zeekService(s *schema.Session) string {
+	if s.L7 != nil && s.L7.By != "content" {
+		return ""
+	}
+	switch s.App {
+	case "tls":
+		return "ssl"
+	case "mdns", "llmnr", "netbios":
+		return "dns"
+	}
+	return s.App
 }

@@ -14,14 +14,17 @@ import (
 
 // BenchmarkReadPipeline is decode + meter (+ reading the pcap from the
 // page cache) over a synthetic fleet capture, on one goroutine: the
-// per-core figure of `osprey read --output none`.
+// per-core figure of `osprey read --output none`, with the application
+// decoders (dpi) and without.
 func BenchmarkReadPipeline(b *testing.B) {
-	for _, vxlan := range []bool{false, true} {
-		name := "plain"
-		if vxlan {
-			name = "vxlan"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name       string
+		vxlan, dpi bool
+	}{{"plain/dpi", false, true}, {"plain/no-dpi", false, false}, {"vxlan/dpi", true, true}, {"vxlan/no-dpi", true, false}} {
+		vxlan := tc.vxlan
+		cfg := DefaultConfig()
+		cfg.Meter.DPI = tc.dpi
+		b.Run(tc.name, func(b *testing.B) {
 			const packets = 200_000
 			var buf bytes.Buffer
 			if _, err := synth.WritePCAP(&buf, synth.Config{Packets: packets, Flows: 5000, VXLAN: vxlan, IPv6Share: 0.2, Seed: 1}); err != nil {
@@ -34,7 +37,7 @@ func BenchmarkReadPipeline(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(buf.Len()))
 			for b.Loop() {
-				s, err := New(DefaultConfig(), capture.NewFileSource([]string{path}, capture.FileOptions{}), output.NewDiscard(), false)
+				s, err := New(cfg, capture.NewFileSource([]string{path}, capture.FileOptions{}), output.NewDiscard(), false)
 				if err != nil {
 					b.Fatal(err)
 				}
