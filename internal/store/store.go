@@ -34,6 +34,9 @@ type Store interface {
 	// restart; ok is false when it is not stored.
 	Previous(ctx context.Context, tenant, uid string, seq uint32) (Counters, bool, error)
 
+	// Devices lists a tenant's inventory, most recently seen first.
+	Devices(ctx context.Context, q DeviceQuery) ([]schema.Device, error)
+
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
 	Series(ctx context.Context, q SeriesQuery) ([]Point, error)
@@ -152,6 +155,14 @@ type Cell struct {
 // Retention is how long each table keeps data; zero keeps it forever.
 type Retention struct {
 	Sessions, Rollups, Metrics, Findings time.Duration
+}
+
+// DeviceQuery selects inventory entries; ID or Category narrow it.
+type DeviceQuery struct {
+	Tenant   string
+	ID       string
+	Category string
+	Limit    int
 }
 
 // Addr16 is how stores keep addresses: 16 bytes, IPv4 as IPv4-mapped IPv6

@@ -169,6 +169,7 @@ func (dialect) Floor(e string, step int64) string {
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
 
 func (dialect) Where() string           { return "WHERE" }
+func (dialect) Latest(t string) string  { return t }
 func (dialect) ListScanner(dst any) any { return listScanner{dst} }
 
 // listScanner converts DuckDB's LIST values ([]any) to typed slices.

@@ -20,4 +20,7 @@ type Dialect interface {
 	// Where is the keyword of a search's conditions: WHERE, or PREWHERE
 	// where the engine can then read the wide rows of the matches only.
 	Where() string
+	// Latest names a table of upserted entries (devices, findings) so
+	// that a read sees only each entry's newest version.
+	Latest(table string) string
 }

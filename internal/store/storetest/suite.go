@@ -246,6 +246,23 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if err := st.UpsertDevices(ctx, []schema.Device{d, d}); err != nil {
 			t.Fatal(err)
 		}
+		d.Category, d.IPs, d.LastSeen = "printer", []string{"10.0.0.9"}, Base.Add(2*time.Hour)
+		d.Attributes = json.RawMessage(`{"vendor":"Brother"}`)
+		other := schema.Device{ID: "dev-2", Tenant: "t2", FirstSeen: Base, LastSeen: Base, Category: "plc"}
+		if err := st.UpsertDevices(ctx, []schema.Device{d, other}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Devices(ctx, store.DeviceQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Category != "printer" || fmt.Sprint(got[0].IPs, got[0].MACs) != "[10.0.0.9] [02:00:00:00:00:01]" ||
+			!got[0].LastSeen.Equal(d.LastSeen) || string(got[0].Attributes) != `{"vendor":"Brother"}` {
+			t.Fatalf("devices after upsert: %+v", got)
+		}
+		if got, err := st.Devices(ctx, store.DeviceQuery{Tenant: "t2", Category: "plc"}); err != nil || len(got) != 1 || got[0].ID != "dev-2" {
+			t.Fatalf("tenant t2 plc devices: %+v %v", got, err)
+		}
 		f := schema.Finding{ID: "f-1", Time: Base, Detector: "intel", Rule: "known-bad-ip", Severity: "high", State: "active", DedupeKey: "k"}
 		if err := st.UpsertFindings(ctx, []schema.Finding{f}); err != nil {
 			t.Fatal(err)
