@@ -83,13 +83,20 @@ func version1() []string {
 }
 
 // distributed are the statements that put Distributed tables over the
-// local ones of a cluster; rows go to a shard by their flow.
+// local ones of a cluster; rows go to a shard by their flow, device or
+// entry id, so that every version of an upserted entry meets on one
+// shard, where FINAL folds them.
 func distributed() []string {
 	var out []string
 	for _, t := range tables {
 		key := "rand()"
-		if t.name == "sessions" {
+		switch t.name {
+		case "sessions":
 			key = "cityHash64(uid)"
+		case "device_metrics":
+			key = "cityHash64(tenant, device)"
+		case "devices", "findings":
+			key = "cityHash64(tenant, id)"
 		}
 		out = append(out, "CREATE TABLE IF NOT EXISTS {db}."+t.name+" AS {db}."+t.name+"_local ENGINE = Distributed({cluster}, {db}, "+t.name+"_local, "+key+")")
 	}
