@@ -23,6 +23,9 @@ type Side struct {
 func (s *Side) Msgs(fn func(msg []byte) bool) {
 	start := 0
 	for _, end := range s.Ends {
+		if end < start || end > len(s.Data) { // malformed Ends: stop, never panic
+			return
+		}
 		if !fn(s.Data[start:end]) {
 			return
 		}

@@ -1,0 +1,239 @@
+// Local name protocols, where devices announce who they are: mDNS (RFC
+// 6762), LLMNR (RFC 4795) and NetBIOS name service (RFC 1002) share the
+// DNS message format and decoder (dns.go); SSDP (UPnP discovery) is
+// HTTP-like text over UDP. NetBIOS records are walked by hand because
+// their types 0x20/0x21 collide with DNS NIMLOC/SRV, which miekg/dns
+// would decode with the wrong layout.
+
+package dpi
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"net/textproto"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+var mdnsAnalyzer = Analyzer{
+	App: "mdns", Proto: 17, Ports: []uint16{5353},
+	Match: func(f *Flow) float64 {
+		if dnsFlavorOf(f) == flavorMDNS {
+			return 0.9
+		}
+		return 0
+	},
+	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorMDNS) },
+}
+
+var llmnrAnalyzer = Analyzer{
+	App: "llmnr", Proto: 17, Ports: []uint16{5355},
+	Match: func(f *Flow) float64 {
+		if dnsFlavorOf(f) == flavorLLMNR {
+			return dnsAnswered(f, 0.7, 0.8) // the markers are weaker than mDNS's
+		}
+		return 0
+	},
+	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorLLMNR) },
+}
+
+var netbiosAnalyzer = Analyzer{
+	App: "netbios", Proto: 17, Ports: []uint16{137},
+	Match: func(f *Flow) float64 {
+		if dnsFlavorOf(f) == flavorNetBIOS {
+			return 0.95
+		}
+		return 0
+	},
+	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorNetBIOS) },
+}
+
+// isNetBIOSEncoded reports whether a label is a first-level encoded
+// NetBIOS name: 16 bytes as 32 letters 'A' to 'P', a nibble each.
+func isNetBIOSEncoded(label []byte) bool {
+	for _, c := range label {
+		if c < 'A' || c > 'P' {
+			return false
+		}
+	}
+	return len(label) == 32
+}
+
+// netbiosName decodes the first label of an encoded name ("FEEFFDFE…" →
+// "TEST"), dropping the 16th byte (the service suffix) and the padding.
+func netbiosName(name string) string {
+	label, _, _ := strings.Cut(name, ".")
+	if !isNetBIOSEncoded([]byte(label)) {
+		return strings.TrimSuffix(name, ".")
+	}
+	var b [16]byte
+	for i := range b {
+		b[i] = (label[2*i]-'A')<<4 | (label[2*i+1] - 'A')
+	}
+	return strings.ToValidUTF8(strings.TrimRight(string(b[:15]), " \x00"), "?")
+}
+
+// netbiosRRs calls fn for each record after the questions with its
+// section (1 answer, 2 authority, 3 additional), owner, type and data.
+func netbiosRRs(msg []byte, fn func(sec int, owner string, typ uint16, rdata []byte)) {
+	if len(msg) < 12 {
+		return
+	}
+	off := 12
+	for i := binary.BigEndian.Uint16(msg[4:]); i > 0; i-- {
+		_, next, err := dns.UnpackDomainName(msg, off)
+		if err != nil || next+4 > len(msg) {
+			return
+		}
+		off = next + 4
+	}
+	counts := [3]uint16{binary.BigEndian.Uint16(msg[6:]), binary.BigEndian.Uint16(msg[8:]), binary.BigEndian.Uint16(msg[10:])}
+	for sec, n := range counts {
+		for ; n > 0; n-- {
+			owner, next, err := dns.UnpackDomainName(msg, off)
+			if err != nil || next+10 > len(msg) {
+				return
+			}
+			end := min(next+10+int(binary.BigEndian.Uint16(msg[next+8:])), len(msg))
+			fn(sec+1, owner, binary.BigEndian.Uint16(msg[next:]), msg[next+10:end])
+			off = end
+		}
+	}
+}
+
+// netbiosAnswers lists the addresses of NB answers and the names of
+// NBSTAT (node status) answers.
+func netbiosAnswers(msg []byte) []string {
+	var out []string
+	netbiosRRs(msg, func(sec int, _ string, typ uint16, rdata []byte) {
+		if sec != 1 {
+			return
+		}
+		switch typ {
+		case 0x20: // NB: flags(2) address(4), repeated
+			for ; len(rdata) >= 6 && len(out) < maxDNSAnswers; rdata = rdata[6:] {
+				out = append(out, netip.AddrFrom4([4]byte(rdata[2:6])).String())
+			}
+		case 0x21:
+			for _, n := range nbstatNames(rdata) {
+				if len(out) < maxDNSAnswers {
+					out = append(out, n)
+				}
+			}
+		}
+	})
+	return out
+}
+
+// nbstatNames lists the names of a node status answer: a count, then
+// per name 15 bytes, the suffix and 2 bytes of flags.
+func nbstatNames(rdata []byte) []string {
+	if len(rdata) == 0 {
+		return nil
+	}
+	var out []string
+	n, rdata := int(rdata[0]), rdata[1:]
+	for ; n > 0 && len(rdata) >= 18; n-- {
+		name := strings.ToValidUTF8(strings.TrimRight(string(rdata[:15]), " \x00"), "?")
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		rdata = rdata[18:]
+	}
+	return out
+}
+
+// netbiosNames adds the names a host claims: those it registers,
+// refreshes or releases, and those in positive answers.
+func netbiosNames(msg []byte, l7 *schema.L7) {
+	if len(msg) < 12 {
+		return
+	}
+	response := msg[2]&0x80 != 0
+	opcode := msg[2] >> 3 & 0xf
+	if !response && opcode >= 5 {
+		if name, _, err := dns.UnpackDomainName(msg, 12); err == nil {
+			addName(l7, netbiosName(name))
+		}
+		return
+	}
+	if !response || msg[3]&0xf != 0 {
+		return
+	}
+	netbiosRRs(msg, func(sec int, owner string, typ uint16, rdata []byte) {
+		if sec != 1 {
+			return
+		}
+		if typ == 0x21 {
+			for _, n := range nbstatNames(rdata) {
+				addName(l7, n)
+			}
+		} else if n := netbiosName(owner); n != "*" {
+			addName(l7, n)
+		}
+	})
+}
+
+// SSDP start lines; a unicast answer to M-SEARCH is a plain HTTP 200.
+var (
+	ssdpNotify  = []byte("NOTIFY * HTTP/1.")
+	ssdpSearch  = []byte("M-SEARCH * HTTP/1.")
+	ssdpOK      = []byte("HTTP/1.1 200")
+	ssdpUSNLine = []byte("\nusn:")
+)
+
+var ssdpAnalyzer = Analyzer{
+	App: "ssdp", Proto: 17, Ports: []uint16{1900},
+	Match: func(f *Flow) float64 {
+		s := &f.Orig
+		if len(s.Data) == 0 {
+			s = &f.Resp
+		}
+		msg := firstDatagram(s)
+		switch {
+		case bytes.HasPrefix(msg, ssdpNotify), bytes.HasPrefix(msg, ssdpSearch):
+			return 0.95
+		case bytes.HasPrefix(msg, ssdpOK) && containsFold(msg, ssdpUSNLine):
+			return 0.9
+		}
+		return 0
+	},
+	Decode: decodeSSDP,
+}
+
+// decodeSSDP adds what announcements and answers say of the device: its
+// SERVER string, description LOCATION and device type (NT or ST
+// "urn:…:device:…"). Searches describe what is sought, not the sender.
+func decodeSSDP(f *Flow, l7 *schema.L7) {
+	n := 0
+	for _, s := range []*Side{&f.Orig, &f.Resp} {
+		s.Msgs(func(msg []byte) bool {
+			n++
+			if n > 64 {
+				return false
+			}
+			if !bytes.HasPrefix(msg, ssdpNotify) && !bytes.HasPrefix(msg, []byte("HTTP/1.")) {
+				return true
+			}
+			tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(msg)))
+			if _, err := tp.ReadLine(); err != nil {
+				return true
+			}
+			h, _ := tp.ReadMIMEHeader() // what was read before an error still counts
+			addName(l7, h.Get("Server"))
+			addName(l7, h.Get("Location"))
+			for _, t := range []string{h.Get("Nt"), h.Get("St")} {
+				if strings.Contains(t, ":device:") {
+					addName(l7, t)
+				}
+			}
+			return true
+		})
+	}
+}
