@@ -76,7 +76,7 @@ func TestZeekFidelity(t *testing.T) {
 	if err := os.WriteFile(verify, []byte("decode: {verify_checksums: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var conns, stateSame, histSame int
+	var conns, stateSame, histSame, services, serviceSame int
 	var report []string
 	for _, c := range zeekCases {
 		t.Run(c.dir, func(t *testing.T) {
@@ -109,6 +109,14 @@ func TestZeekFidelity(t *testing.T) {
 				} else {
 					report = append(report, fmt.Sprintf("%s %v: history %s, Zeek %s", c.dir, k, g.Get("history"), w.Get("history")))
 				}
+				if ws := w.Get("service"); ws != "-" {
+					services++
+					if g.Get("service") == ws {
+						serviceSame++
+					} else {
+						report = append(report, fmt.Sprintf("%s %v: service %s, Zeek %s", c.dir, k, g.Get("service"), ws))
+					}
+				}
 				for _, f := range []string{"orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "orig_bytes", "resp_bytes"} {
 					if gv, wv := count(g, f), count(w, f); !within1pc(gv, wv) {
 						t.Errorf("%v: %s = %v, Zeek %v", k, f, gv, wv)
@@ -136,6 +144,11 @@ func TestZeekFidelity(t *testing.T) {
 	}
 	if h := float64(histSame) / float64(conns); h < 0.95 {
 		t.Errorf("history agreement %.1f %% < 95 %%", 100*h)
+	}
+	// service: Zeek names the protocols its analyzers confirmed.
+	t.Logf("service equal for %d of %d connections Zeek labelled", serviceSame, services)
+	if float64(serviceSame) < 0.95*float64(services) {
+		t.Errorf("service agreement %d of %d < 95 %%", serviceSame, services)
 	}
 }
 

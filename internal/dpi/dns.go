@@ -282,6 +282,11 @@ func setDNSQuestion(d *schema.DNS, m *dns.Msg, flavor dnsFlavor) {
 	if len(m.Question) > 0 {
 		q := m.Question[0]
 		d.Query, d.QType = dnsName(q.Name, flavor), qtypeName(q.Qtype, flavor)
+		if flavor != flavorNetBIOS {
+			// Names are case-insensitive; lower case, as Zeek logs them,
+			// lets intel and filters match without folding.
+			d.Query = strings.ToLower(d.Query)
+		}
 		return
 	}
 	if len(m.Answer) > 0 { // an mDNS announcement has answers only

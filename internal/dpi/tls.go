@@ -296,6 +296,9 @@ func tlsVersionName(v uint16) string {
 	case tls.VersionTLS13:
 		return "TLSv13"
 	}
+	if v>>8 == 0x7f { // TLS 1.3 drafts, named as Zeek names them
+		return fmt.Sprintf("TLSv13-draft%d", v&0xff)
+	}
 	return fmt.Sprintf("0x%04x", v)
 }
 
