@@ -163,13 +163,17 @@ func TestL7AgainstSuricata(t *testing.T) {
 		check            func(l7 *schema.L7) bool
 	}{
 		{"community-id-ipv4", "input.pcap", "172.26.0.39 35958 172.217.14.206 443",
-			func(l *schema.L7) bool { return l.TLS != nil && l.TLS.SNI == "ipv4.google.com" && l.TLS.Version == "TLSv13" }},
+			func(l *schema.L7) bool {
+				return l.TLS != nil && l.TLS.SNI == "ipv4.google.com" && l.TLS.Version == "TLSv13"
+			}},
 		{"community-id-ipv6", "input.pcap", "2600:1f13:f8:d400:3a6:303c:e011:18eb 60202 2607:f8b0:400a:800::200e 443",
 			func(l *schema.L7) bool { return l.TLS != nil && l.TLS.SNI == "ipv6.google.com" }},
 		{"community-id-ipv6", "input.pcap", "2600:1f13:f8:d400:3a6:303c:e011:18eb 33892 2001:4860:4860::8888 443",
 			func(l *schema.L7) bool { return l.TLS != nil && l.TLS.SNI == "dns.google" }},
 		{"tls_tls13-draft28", "tls13_draft28.pcap", "",
-			func(l *schema.L7) bool { return l.TLS != nil && l.TLS.SNI == "localhost" && l.TLS.Version == "TLSv13-draft28" }},
+			func(l *schema.L7) bool {
+				return l.TLS != nil && l.TLS.SNI == "localhost" && l.TLS.Version == "TLSv13-draft28"
+			}},
 		{"cond-log-dns-dig", "input.pcap", "10.16.1.11 41805 10.16.1.1 53",
 			func(l *schema.L7) bool {
 				d := l.DNS

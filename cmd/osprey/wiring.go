@@ -10,9 +10,9 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/config"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/output"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
-	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 )
 

@@ -288,4 +288,3 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	}
 	return out, rows.Err()
 }
-

@@ -120,4 +120,3 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	}
 	return s, nil
 }
-
