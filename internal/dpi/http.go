@@ -1,19 +1,15 @@
-// HTTP/1.x. Whole requests are read with net/http (which also skips
-// bodies, chunked or not, to count the requests of a keep-alive stream);
-// a first request or response cut at the buffer limit, or one net/http
-// rejects, is read leniently line by line with net/textproto, which
-// returns the headers it got before the cut.
+// HTTP/1.x, parsed by hand: net/http's readers allocate a 4 KiB buffer
+// and a header map per message, which cost more than the rest of the
+// pipeline for a flow; this needs the start line and four headers only.
+// A head cut at the buffer limit keeps the headers that arrived whole.
 
 package dpi
 
 import (
-	"bufio"
 	"bytes"
-	"io"
-	"net/http"
-	"net/textproto"
+	"encoding/base64"
+	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -88,30 +84,27 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func decodeHTTP(f *Flow, l7 *schema.L7) {
 	h := &schema.HTTP{}
-	br := bufio.NewReader(bytes.NewReader(f.Orig.Data))
-	for {
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			break
-		}
-		if h.Requests == 0 {
-			h.Method, h.Host, h.URI, h.UserAgent = req.Method, req.Host, req.RequestURI, req.UserAgent()
-			basicAuth(req.Header, l7)
+	for data, first := f.Orig.Data, true; isHTTPRequest(data); first = false {
+		hd := parseHTTPHead(data)
+		if first {
+			method, rest, _ := bytes.Cut(hd.line, []byte(" "))
+			uri, _, _ := bytes.Cut(rest, []byte(" "))
+			h.Method, h.URI = string(method), string(uri)
+			h.Host, h.UserAgent = string(hd.host), string(hd.userAgent)
+			basicAuth(hd.auth, l7)
 		}
 		h.Requests++
-		if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		// Skip the body to the next request.
+		n, err := strconv.Atoi(string(hd.contentLength))
+		if hd.chunked {
+			n, err = chunkedLen(data[min(hd.end, len(data)):])
+		} else if len(hd.contentLength) == 0 {
+			n, err = 0, nil
+		}
+		if !hd.complete || err != nil || hd.end+n > len(data) {
 			break
 		}
-	}
-	if h.Requests == 0 && isHTTPRequest(f.Orig.Data) {
-		if line, hdr, ok := readHead(f.Orig.Data); ok {
-			parts := strings.SplitN(line, " ", 3)
-			if len(parts) >= 2 {
-				h.Method, h.URI, h.Requests = parts[0], parts[1], 1
-				h.Host, h.UserAgent = hdr.Get("Host"), hdr.Get("User-Agent")
-				basicAuth(http.Header(hdr), l7)
-			}
-		}
+		data = data[hd.end+n:]
 	}
 	httpResponse(f.Resp.Data, h)
 	l7.HTTP = h
@@ -121,47 +114,125 @@ func decodeHTTP(f *Flow, l7 *schema.L7) {
 // (a 1xx interim response has no body, so the next head follows it).
 func httpResponse(data []byte, h *schema.HTTP) {
 	for range 4 {
-		line, hdr, ok := readHead(data)
-		if !ok || !isHTTPResponse([]byte(line)) {
+		if !isHTTPResponse(data) {
 			return
 		}
-		code, _ := strconv.Atoi(line[9:12])
-		h.Status, h.Server = code, hdr.Get("Server")
-		if code >= 200 {
+		hd := parseHTTPHead(data)
+		code, _ := strconv.Atoi(string(data[9:12]))
+		h.Status, h.Server = code, string(hd.server)
+		if code >= 200 || !hd.complete {
 			return
 		}
-		i := bytes.Index(data, []byte("\r\n\r\n"))
-		if i < 0 {
-			return
-		}
-		data = data[i+4:]
+		data = data[hd.end:]
 	}
 }
 
-// readHead reads a start line and the headers that follow it, as many as
-// were captured; a header line cut short is dropped, not kept truncated.
-func readHead(data []byte) (string, textproto.MIMEHeader, bool) {
-	if !bytes.Contains(data, []byte("\n\r\n")) && !bytes.Contains(data, []byte("\n\n")) {
-		if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
-			data = data[:i+1]
+// httpHead is a message's start line and the header values kept.
+type httpHead struct {
+	line                          []byte
+	host, userAgent, server, auth []byte
+	contentLength                 []byte
+	chunked, complete             bool
+	end                           int // offset after the blank line
+}
+
+// parseHTTPHead reads a start line and the headers after it, as far as
+// they were captured; a line cut short is dropped, not kept truncated.
+func parseHTTPHead(data []byte) httpHead {
+	var h httpHead
+	for off, first := 0, true; off < len(data); first = false {
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			if first {
+				h.line = data // a start line cut in a long URI: keep its start
+			}
+			return h // cut: keep what arrived whole
+		}
+		line := bytes.TrimSuffix(data[off:off+nl], []byte("\r"))
+		off += nl + 1
+		if first {
+			h.line = line
+			continue
+		}
+		if len(line) == 0 {
+			h.complete, h.end = true, off
+			return h
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Host")):
+			h.host = value
+		case bytes.EqualFold(name, []byte("User-Agent")):
+			h.userAgent = value
+		case bytes.EqualFold(name, []byte("Server")):
+			h.server = value
+		case bytes.EqualFold(name, []byte("Authorization")):
+			h.auth = value
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			h.contentLength = value
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			h.chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
 		}
 	}
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(data)))
-	line, err := tp.ReadLine()
-	if err != nil {
-		return "", nil, false
-	}
-	hdr, _ := tp.ReadMIMEHeader()
-	if hdr == nil {
-		hdr = textproto.MIMEHeader{}
-	}
-	return line, hdr, true
+	return h
 }
 
 // basicAuth flags credentials sent with HTTP Basic authentication.
-func basicAuth(hdr http.Header, l7 *schema.L7) {
-	r := http.Request{Header: hdr}
-	if user, _, ok := r.BasicAuth(); ok {
-		l7.Cleartext = &schema.Cleartext{Protocol: "http-basic", User: user, Password: true}
+func basicAuth(auth []byte, l7 *schema.L7) {
+	scheme, cred, ok := bytes.Cut(auth, []byte(" "))
+	if !ok || !bytes.EqualFold(scheme, []byte("Basic")) {
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(string(bytes.TrimSpace(cred)))
+	if err != nil {
+		return
+	}
+	user, _, ok := bytes.Cut(raw, []byte(":"))
+	if ok {
+		l7.Cleartext = &schema.Cleartext{Protocol: "http-basic", User: string(user), Password: true}
 	}
 }
+
+// chunkedLen is the length of a chunked body at the start of b, through
+// the last chunk and the trailer; an error when b ends before it does.
+func chunkedLen(b []byte) (int, error) {
+	off := 0
+	for {
+		nl := bytes.IndexByte(b[off:], '\n')
+		if nl < 0 {
+			return 0, errHTTPCut
+		}
+		sizeText, _, _ := bytes.Cut(bytes.TrimSpace(b[off:off+nl]), []byte(";"))
+		size, err := strconv.ParseUint(string(sizeText), 16, 31)
+		if err != nil {
+			return 0, err
+		}
+		off += nl + 1
+		if size == 0 { // trailer fields, then a blank line
+			for {
+				nl := bytes.IndexByte(b[off:], '\n')
+				if nl < 0 {
+					return 0, errHTTPCut
+				}
+				line := bytes.TrimSpace(b[off : off+nl])
+				off += nl + 1
+				if len(line) == 0 {
+					return off, nil
+				}
+			}
+		}
+		off += int(size)
+		if off > len(b) {
+			return 0, errHTTPCut
+		}
+		if nl := bytes.IndexByte(b[off:], '\n'); nl >= 0 && nl <= 1 {
+			off += nl + 1
+		}
+	}
+}
+
+var errHTTPCut = errors.New("http: body cut by the buffer")

@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/cryptobyte"
 
@@ -148,7 +149,7 @@ func decodeTLS(f *Flow, l7 *schema.L7) {
 			if !ok {
 				return false
 			}
-			t.Version, t.Cipher = tlsVersionName(version), tls.CipherSuiteName(cipher)
+			t.Version, t.Cipher = tlsVersionName(version), cipherName(cipher)
 			return version < tls.VersionTLS13 // the rest is encrypted
 		case tlsCertificate: // the leaf comes first: a chain cut short still has it
 			t.Cert = parseCertificateMsg(body)
@@ -358,4 +359,21 @@ func selfSigned(c *x509.Certificate) bool {
 		return true
 	}
 	return len(c.AuthorityKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, c.SubjectKeyId)
+}
+
+// cipherNames caches crypto/tls's names: CipherSuiteName builds the
+// whole list on every call.
+var cipherNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[c.ID] = c.Name
+	}
+	return m
+})
+
+func cipherName(id uint16) string {
+	if n, ok := cipherNames()[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id)
 }

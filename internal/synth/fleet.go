@@ -104,7 +104,7 @@ const (
 	kindUDP
 )
 
-// kindWeights is the mix, in percent of conversations.
+// kindWeights is the default mix, in percent of its conversations.
 var kindWeights = [...]struct {
 	k kind
 	w int
@@ -143,6 +143,14 @@ type conv struct {
 	nx         bool   // DNS: NXDOMAIN
 	answered   bool   // scan: port open (SYN-ACK) rather than closed (RST)
 	silent     bool   // scan: filtered, no answer
+	// The IoT mix (iot.go) patches these per step where a protocol
+	// changes addresses (DHCP, broadcasts, multicast answers).
+	peerMAC [6]byte // the other end's MAC on the wire: the router unless on the same segment
+	ttl     uint8   // IP TTL both ways when set: same-segment and link-local traffic
+	dev     uint16  // the fleet device whose role names the conversation
+	peer    uint16  // the other party: an OT device, a second fleet device
+	msgs    uint8   // scripted TCP messages after the handshake
+	variant uint8   // per-kind flavour (see iot.go)
 }
 
 // scanState makes the scanner sweep ports on one target at a time, as a
@@ -157,23 +165,29 @@ func (g *gen) newConv(c *conv) {
 	r := g.rng
 	dev := r.IntN(numDevices)
 	*c = conv{
-		v6:     r.Float64() < g.cfg.IPv6Share,
-		cliMAC: deviceMAC(dev),
-		mirror: uint8(dev % numMirrors),
-		cport:  uint16(32768 + r.IntN(28000)),
-		cseq:   r.Uint32(),
-		sseq:   r.Uint32(),
-		id:     uint16(r.Uint32()),
+		v6:      r.Float64() < g.cfg.IPv6Share,
+		cliMAC:  deviceMAC(dev),
+		peerMAC: routerMAC,
+		mirror:  uint8(dev % numMirrors),
+		cport:   uint16(32768 + r.IntN(28000)),
+		cseq:    r.Uint32(),
+		sseq:    r.Uint32(),
+		id:      uint16(r.Uint32()),
 	}
 	c.cli = deviceAddr(dev, c.v6)
 	// VLANs only on the wire a sensor taps directly: AWS mirroring
 	// delivers untagged frames.
+	tag := -1
 	if !g.cfg.VXLAN {
-		switch v := r.IntN(32); {
-		case v < 8:
-			c.vlan = uint16(100 + dev%6)
-		case v == 8:
-			c.vlan, c.qinq = uint16(10+dev%3), 300
+		tag = r.IntN(32)
+	}
+	c.vlan, c.qinq = vlanTags(dev, tag)
+	// The IoT mix draws only when asked for, so that the default mix
+	// stays the same bytes for a seed.
+	if g.cfg.IoT {
+		if w := r.IntN(100); w < iotShare {
+			g.iotConv(c, w, tag)
+			return
 		}
 	}
 	w := r.IntN(100)
@@ -219,6 +233,19 @@ func (g *gen) newConv(c *conv) {
 			c.sport = uint16(1024 + r.IntN(60000))
 		}
 	}
+}
+
+// vlanTags says how a device's conversation is tagged on the tapped wire:
+// tag is a draw in 0..31 (-1: untagged wire).
+func vlanTags(dev, tag int) (vlan, qinq uint16) {
+	switch {
+	case tag < 0:
+	case tag < 8:
+		vlan = uint16(100 + dev%6)
+	case tag == 8:
+		vlan, qinq = uint16(10+dev%3), 300
+	}
+	return vlan, qinq
 }
 
 func (s *service) addr(v6 bool) [16]byte {

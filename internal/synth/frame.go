@@ -14,7 +14,7 @@ import (
 // offset of the IP header.
 func (g *gen) l3(c *conv, fromClient bool, proto uint8) ([]byte, int) {
 	b := g.buf[:g.room]
-	src, dst := c.cliMAC, routerMAC
+	src, dst := c.cliMAC, c.peerMAC
 	if !fromClient {
 		src, dst = dst, src
 	}
@@ -30,6 +30,9 @@ func (g *gen) l3(c *conv, fromClient bool, proto uint8) ([]byte, int) {
 	ttl := byte(64)
 	if !fromClient {
 		sa, da, ttl = da, sa, 52
+	}
+	if c.ttl != 0 {
+		ttl = c.ttl
 	}
 	ip := len(b) + 2
 	if c.v6 {

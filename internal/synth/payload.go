@@ -78,6 +78,8 @@ func (g *gen) payload(b []byte, c *conv, fromClient bool, pk payloadKind, n int)
 		return append(b, "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n"...)
 	case plRandom:
 		return g.filler(b, g.noise, n)
+	case plIoT:
+		return g.iotPayload(b, c, n)
 	}
 	return b
 }

@@ -25,6 +25,7 @@ const (
 	plEcho
 	plSSDP
 	plRandom
+	plIoT // the IoT mix: the kind's builder, n is the message index
 )
 
 // packet builds the frame for step c.step of the conversation into g.buf.
@@ -55,6 +56,8 @@ func (g *gen) packet(c *conv) {
 		}
 	case kindPing:
 		g.icmpEcho(c, c.silent || c.step%2 == 0)
+	default:
+		g.iotPacket(c)
 	}
 }
 
@@ -107,7 +110,11 @@ func (g *gen) tcpStep(c *conv) {
 		}
 		return
 	}
-	e := j - int(c.rounds)*round
+	g.teardown(c, j-int(c.rounds)*round)
+}
+
+// teardown plays step e of a TCP conversation's end (c.end).
+func (g *gen) teardown(c *conv, e int) {
 	switch {
 	case c.end == endRST:
 		g.tcp(c, true, rst|ack, plNone, 0)

@@ -14,6 +14,13 @@
 // decode.verify_checksums) drops nothing. The one exception is the outer
 // UDP header of VXLAN, whose checksum is zero as RFC 7348 recommends and
 // as AWS sends it.
+//
+// With Config.IoT 35 % of the conversations (iotShare) come from an
+// IoT/OT and extra-IT mix instead: MQTT, Modbus/TCP, S7comm, DNP3,
+// BACnet/IP, DHCP, SSH, Telnet, FTP, mDNS and LLMNR, written byte for byte
+// as the protocols specify so that Wireshark and nDPI recognise them, from
+// devices whose role (and so host name and protocols) follows from their
+// index. Without it the output is unchanged, byte for byte.
 package synth
 
 import (
@@ -31,6 +38,7 @@ type Config struct {
 	Flows     int     // conversations alive at any time
 	VXLAN     bool    // wrap every frame in VXLAN (UDP 4789), as AWS Traffic Mirroring does
 	IPv6Share float64 // share of IPv6 conversations, 0..1
+	IoT       bool    // add the IoT/OT and extra-IT mix (iotShare % of conversations, IPv4)
 	Seed      int64   // same seed (and config), same bytes
 	Start     time.Time
 }
@@ -64,6 +72,7 @@ type gen struct {
 	st    Stats
 	plain []byte // printable filler (HTTP bodies)
 	noise []byte // random filler (TLS records)
+	frag  []byte // scratch for a DNP3 link frame's user data
 }
 
 // WritePCAP writes cfg.Packets packets to w as a classic pcap with the
@@ -81,11 +90,12 @@ func WritePCAP(w io.Writer, cfg Config) (Stats, error) {
 		cfg.Start = DefaultStart
 	}
 	g := &gen{
-		cfg: cfg,
-		rng: rand.New(rand.NewPCG(uint64(cfg.Seed), 0x05b7e1)),
-		w:   bufio.NewWriterSize(w, 1<<20),
-		buf: make([]byte, 0, 4096),
-		now: cfg.Start.UnixNano(),
+		cfg:  cfg,
+		rng:  rand.New(rand.NewPCG(uint64(cfg.Seed), 0x05b7e1)),
+		w:    bufio.NewWriterSize(w, 1<<20),
+		buf:  make([]byte, 0, 4096),
+		now:  cfg.Start.UnixNano(),
+		frag: make([]byte, 0, 256),
 	}
 	g.room = recordHeaderLen
 	if cfg.VXLAN {

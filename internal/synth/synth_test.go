@@ -300,28 +300,32 @@ func TestDecodesAsFleetTraffic(t *testing.T) {
 // TestNoAllocationPerPacket: the allocations of a run do not grow with
 // its length (buffers are set up once).
 func TestNoAllocationPerPacket(t *testing.T) {
-	allocs := func(packets int) float64 {
-		return testing.AllocsPerRun(3, func() {
-			if _, err := WritePCAP(io.Discard, Config{Packets: packets, Flows: 100, VXLAN: true, IPv6Share: 0.5, Seed: 1}); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	if short, long := allocs(1000), allocs(50000); long != short {
-		t.Errorf("%v allocations for 1000 packets, %v for 50000", short, long)
+	for _, iot := range []bool{false, true} {
+		allocs := func(packets int) float64 {
+			return testing.AllocsPerRun(3, func() {
+				if _, err := WritePCAP(io.Discard, Config{Packets: packets, Flows: 100, VXLAN: true, IPv6Share: 0.5, Seed: 1, IoT: iot}); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if short, long := allocs(1000), allocs(50000); long != short {
+			t.Errorf("iot=%v: %v allocations for 1000 packets, %v for 50000", iot, short, long)
+		}
 	}
 }
 
 func BenchmarkWritePCAP(b *testing.B) {
-	for _, vx := range []bool{false, true} {
-		name := map[bool]string{false: "plain", true: "vxlan"}[vx]
-		b.Run(name, func(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		vx, iot bool
+	}{{"plain", false, false}, {"vxlan", true, false}, {"iot", false, true}} {
+		b.Run(tc.name, func(b *testing.B) {
 			const packets = 1_000_000
 			b.ReportAllocs()
 			var st Stats
 			for b.Loop() {
 				var err error
-				if st, err = WritePCAP(io.Discard, Config{Packets: packets, Flows: 10000, VXLAN: vx, IPv6Share: 0.2, Seed: 1}); err != nil {
+				if st, err = WritePCAP(io.Discard, Config{Packets: packets, Flows: 10000, VXLAN: tc.vx, IPv6Share: 0.2, Seed: 1, IoT: tc.iot}); err != nil {
 					b.Fatal(err)
 				}
 			}
