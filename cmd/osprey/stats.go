@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"io"
 	"sort"
 	"strings"
@@ -48,6 +49,12 @@ func printReadStats(w io.Writer, st sensor.Stats, src *capture.FileSource, elaps
 	fmt.Fprintf(w, "tunnels:        %s\n", orNone(tun))
 	fmt.Fprintf(w, "decode errors:  %d (%s)\n", decodeErrors, orNone(sortedCounts(d.ErrorsByReason())))
 	fmt.Fprintf(w, "evictions:      %s\n", orNone(sortedCounts(evicted)))
+	var a dpi.Stats
+	for _, s := range st.DPI {
+		a.Add(s)
+	}
+	fmt.Fprintf(w, "applications:   %d flows inspected: %d by content (%d decided early), %d by port, %d unknown, %d over capacity\n",
+		a.Inspected, a.ByContent, a.Early, a.ByPort, a.Unknown, a.OverCapacity)
 }
 
 func sortedCounts(m map[string]uint64) []string {

@@ -58,7 +58,11 @@ type Analyzer struct {
 	// Enough, when set, says whether the flow holds all Decode wants (a
 	// TLS certificate after the ServerHello, say). Without it, a match
 	// seen once both directions have spoken is decided at once, which
-	// keeps buffering short for most flows.
+	// keeps buffering short for most flows. It is also asked while only
+	// one side has spoken, so that one-way flows (multicast
+	// announcements, broadcasts) are decided at once rather than held
+	// until they go idle; return false when a reply on the same flow is
+	// worth waiting for.
 	Enough func(f *Flow) bool
 }
 

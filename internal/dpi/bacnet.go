@@ -19,6 +19,24 @@ var bacnetAnalyzer = Analyzer{
 	Ports:  []uint16{47808},
 	Match:  bacnetMatch,
 	Decode: bacnetDecode,
+	Enough: bacnetEnough,
+}
+
+// bacnetEnough waits for the answer to a confirmed request (a
+// ReadProperty ACK names the device); unconfirmed services (Who-Is,
+// I-Am) are broadcasts whose replies come on other flows.
+func bacnetEnough(f *Flow) bool {
+	if len(f.Resp.Data) > 0 {
+		return true
+	}
+	confirmed := false
+	f.Orig.Msgs(func(b []byte) bool {
+		if m, ok := bacnetParse(b); ok && m.apdu != nil && m.apdu[0]>>4 == 0 {
+			confirmed = true
+		}
+		return !confirmed
+	})
+	return !confirmed
 }
 
 // bacnetMsg is one BACnet/IP datagram split into its layers.

@@ -30,6 +30,16 @@ type Stats struct {
 	OverCapacity uint64 // flows not inspected because Limits.Flows were buffering
 }
 
+// Add sums o into s.
+func (s *Stats) Add(o Stats) {
+	s.Inspected += o.Inspected
+	s.ByContent += o.ByContent
+	s.ByPort += o.ByPort
+	s.Unknown += o.Unknown
+	s.Early += o.Early
+	s.OverCapacity += o.OverCapacity
+}
+
 // Engine identifies the application of flows. One engine serves one meter
 // table and is not safe for concurrent use.
 type Engine struct {
@@ -38,6 +48,7 @@ type Engine struct {
 	byPort map[uint32][]int  // proto<<16 | port → analyzers, for trying them first
 	ports  map[uint32]string // proto<<16 | port → fallback label
 	free   []*buffers        // recycled buffers: most flows need one for a moment
+	states []*State          // recycled states (see Free)
 	active int
 	stats  Stats
 }
@@ -75,13 +86,33 @@ func (e *Engine) Start(proto uint8) *State {
 		return nil
 	}
 	e.active++
-	st := &State{proto: proto}
-	if n := len(e.free); n > 0 {
-		st.b, e.free = e.free[n-1], e.free[:n-1]
-	} else {
-		st.b = new(buffers)
+	if n := len(e.states); n > 0 {
+		st := e.states[n-1]
+		e.states = e.states[:n-1]
+		*st = State{proto: proto}
+		return st
 	}
-	return st
+	return &State{proto: proto}
+}
+
+// Free hands a decided or released state back for reuse; the caller
+// keeps its Result but must not touch st again.
+func (e *Engine) Free(st *State) {
+	if st != nil && st.done {
+		e.states = append(e.states, st)
+	}
+}
+
+// buffers returns a recycled pair of buffers, or new ones: they are taken
+// at the first payload, so that flows that never carry any (scans,
+// refused connections) hold none.
+func (e *Engine) buffers() *buffers {
+	if n := len(e.free); n > 0 {
+		b := e.free[n-1]
+		e.free = e.free[:n-1]
+		return b
+	}
+	return new(buffers)
 }
 
 // Feed adds a packet from buffer side 0 or 1 (see State.feed) and decides
@@ -91,13 +122,30 @@ func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload
 	if st.done {
 		return true
 	}
+	if st.b == nil {
+		if len(payload) == 0 {
+			st.noteSYN(side, seq, syn)
+			return false
+		}
+		st.b = e.buffers()
+		st.applySYNs()
+	}
 	full := st.feed(&e.lim, side, seq, syn, payload)
-	if !full && st.attempts < maxAttempts && len(payload) > 0 && st.spoke() {
+	spoke := st.spoke()
+	if !full && st.attempts < maxAttempts && len(payload) > 0 && (spoke || st.proto == 17) {
 		st.attempts++
 		f := st.flow(m)
-		if i, score := e.best(&f); score >= sureEnough && (e.list[i].Enough == nil || e.list[i].Enough(&f)) {
+		i, score := e.best(&f)
+		if score >= sureEnough && e.enough(i, &f, spoke) {
 			e.stats.Early++
 			e.finish(st, &f, i, score)
+			return true
+		}
+		if i < 0 && (st.attempts == maxAttempts || (st.proto == 17 && !spoke)) {
+			// Nothing recognised the first messages (for UDP, the first
+			// datagram): more of the same will not help, and an unknown
+			// flow should not hold buffers until it goes idle.
+			e.finish(st, &f, -1, 0)
 			return true
 		}
 	}
@@ -106,6 +154,15 @@ func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload
 		return true
 	}
 	return false
+}
+
+// enough reports whether analyzer i has what it needs: by default once
+// both sides spoke, else as its Enough says.
+func (e *Engine) enough(i int, f *Flow, bothSpoke bool) bool {
+	if en := e.list[i].Enough; en != nil {
+		return en(f)
+	}
+	return bothSpoke
 }
 
 // Release forgets a flow that ends without being decided.
@@ -117,9 +174,11 @@ func (e *Engine) Release(st *State) {
 }
 
 func (e *Engine) recycle(st *State) {
-	st.b.reset()
-	e.free = append(e.free, st.b)
-	st.b = nil
+	if st.b != nil {
+		st.b.reset()
+		e.free = append(e.free, st.b)
+		st.b = nil
+	}
 	e.active--
 }
 
@@ -128,6 +187,11 @@ func (e *Engine) recycle(st *State) {
 func (e *Engine) Decide(st *State, m Meta) (string, *schema.L7) {
 	if st.done {
 		return st.app, st.l7
+	}
+	if st.b == nil { // no payload came
+		st.done = true
+		e.recycle(st)
+		return "", nil
 	}
 	f := st.flow(m)
 	if len(f.Orig.Data)+len(f.Resp.Data) == 0 {

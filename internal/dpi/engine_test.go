@@ -45,13 +45,15 @@ func TestTCPReassembly(t *testing.T) {
 }
 
 func TestUDPDatagramsAndLimits(t *testing.T) {
-	e := newEngine(Limits{Bytes: 10, Packets: 3, Flows: 1}, nil)
-	st := e.Start(17)
+	lim := Limits{Bytes: 10, Packets: 3, Flows: 1}
+	e := newEngine(lim, nil)
+	e.Start(17)
 	if e.Start(17) != nil || e.Stats().OverCapacity != 1 {
 		t.Fatal("a second flow past Limits.Flows was buffered")
 	}
+	st := &State{proto: 17, b: new(buffers)}
 	for _, d := range []string{"abc", "de", "fghijkl"} {
-		e.Feed(st, Meta{}, 1, 0, false, []byte(d))
+		st.feed(&lim, 1, 0, false, []byte(d))
 	}
 	side := st.flow(Meta{OrigSide: 1}).Orig
 	var msgs []string
@@ -59,8 +61,8 @@ func TestUDPDatagramsAndLimits(t *testing.T) {
 	if diff := cmp.Diff([]string{"abc", "de", "fghij"}, msgs); diff != "" || side.Complete {
 		t.Errorf("datagrams (-want +got):\n%s complete=%v", diff, side.Complete)
 	}
-	if decided := e.Feed(st, Meta{}, 0, 0, false, []byte("x")); decided {
-		t.Error("decided before the other side filled")
+	if full := st.feed(&lim, 0, 0, false, []byte("x")); full {
+		t.Error("full before the other side filled")
 	}
 }
 
@@ -125,5 +127,24 @@ func TestIdentify(t *testing.T) {
 				t.Errorf("second Decide %q, active %d", again, e.active)
 			}
 		})
+	}
+}
+
+func TestUnknownFlowsStopBuffering(t *testing.T) {
+	e := newEngine(DefaultLimits(), fakes)
+	st := e.Start(17)
+	if decided := e.Feed(st, Meta{OrigPort: 40000, RespPort: 40001}, 0, 0, false, []byte("????")); !decided {
+		t.Fatal("a one-way UDP flow whose first datagram nothing recognised is still buffering")
+	}
+	if app, l7 := st.Result(); app != "" || l7 != nil || e.active != 0 || len(e.free) != 1 {
+		t.Errorf("unknown flow: app %q l7 %v, %d active, %d buffers free", app, l7, e.active, len(e.free))
+	}
+	scan := e.Start(6)
+	e.Feed(scan, Meta{}, 0, 1000, true, nil)
+	if scan.b != nil {
+		t.Error("a SYN without payload took buffers")
+	}
+	if app, _ := e.Decide(scan, Meta{}); app != "" || e.active != 0 {
+		t.Errorf("payload-less flow labelled %q", app)
 	}
 }

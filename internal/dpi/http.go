@@ -95,11 +95,13 @@ func decodeHTTP(f *Flow, l7 *schema.L7) {
 		}
 		h.Requests++
 		// Skip the body to the next request.
-		n, err := strconv.Atoi(string(hd.contentLength))
-		if hd.chunked {
+		var n int
+		var err error
+		switch {
+		case hd.chunked:
 			n, err = chunkedLen(data[min(hd.end, len(data)):])
-		} else if len(hd.contentLength) == 0 {
-			n, err = 0, nil
+		case len(hd.contentLength) > 0:
+			n, err = strconv.Atoi(string(hd.contentLength))
 		}
 		if !hd.complete || err != nil || hd.end+n > len(data) {
 			break

@@ -10,9 +10,7 @@ package dpi
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"slices"
-	"strings"
 )
 
 // clientHello is what JA4 and schema.TLS need of a ClientHello.
@@ -31,32 +29,42 @@ func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
 // ja4 computes the fingerprint of a complete ClientHello.
 func ja4(ch *clientHello) string {
+	var buf [512]byte // the fingerprint is built without allocating per field
 	ciphers := withoutGREASE(ch.ciphers, false)
 	exts := withoutGREASE(ch.exts, false)
-	sni := "i"
+	sni := byte('i')
 	if slices.Contains(exts, 0x0000) {
-		sni = "d"
+		sni = 'd'
 	}
-	a := fmt.Sprintf("t%s%s%02d%02d%s", ja4Version(ch), sni, min(len(ciphers), 99), min(len(exts), 99), ja4ALPN(ch.alpn))
+	out := append(buf[:0], 't')
+	out = append(out, ja4Version(ch)...)
+	out = append(out, sni)
+	out = append2d(out, min(len(ciphers), 99))
+	out = append2d(out, min(len(exts), 99))
+	alpn := ja4ALPN(ch.alpn)
+	out = append(out, alpn[:]...)
 
 	slices.Sort(ciphers)
-	b := ja4Hash(hexList(ciphers))
+	out = append(out, '_')
+	out = appendJA4Hash(out, appendHexList(nil, ciphers))
 
 	sorted := withoutGREASE(ch.exts, true)
 	slices.Sort(sorted)
-	c := "000000000000"
-	if len(sorted) > 0 {
-		s := hexList(sorted)
+	out = append(out, '_')
+	if len(sorted) == 0 {
+		out = append(out, "000000000000"...)
+	} else {
+		s := appendHexList(make([]byte, 0, 5*(len(sorted)+len(ch.sigAlgs))+1), sorted)
 		if sigs := withoutGREASE(ch.sigAlgs, false); len(sigs) > 0 {
-			s += "_" + hexList(sigs)
+			s = appendHexList(append(s, '_'), sigs)
 		}
-		c = ja4Hash(s)
+		out = appendJA4Hash(out, s)
 	}
-	return a + "_" + b + "_" + c
+	return string(out)
 }
 
-// withoutGREASE copies vs less GREASE values and, if noSNIALPN, less the
-// SNI (0x0000) and ALPN (0x0010) extensions that part a already shows.
+func append2d(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+
 func withoutGREASE(vs []uint16, noSNIALPN bool) []uint16 {
 	out := make([]uint16, 0, len(vs))
 	for _, v := range vs {
@@ -105,16 +113,16 @@ func ja4Version(ch *clientHello) string {
 
 // ja4ALPN is the first and last character of the first ALPN value, or of
 // its hex form when either is not alphanumeric; "00" when there is none.
-func ja4ALPN(alpn []string) string {
+func ja4ALPN(alpn []string) [2]byte {
 	if len(alpn) == 0 || alpn[0] == "" {
-		return "00"
+		return [2]byte{'0', '0'}
 	}
 	v := alpn[0]
 	if isAlnum(v[0]) && isAlnum(v[len(v)-1]) {
-		return string([]byte{v[0], v[len(v)-1]})
+		return [2]byte{v[0], v[len(v)-1]}
 	}
-	h := hex.EncodeToString([]byte(v))
-	return string([]byte{h[0], h[len(h)-1]})
+	const digits = "0123456789abcdef" // first and last hex digit of the bytes
+	return [2]byte{digits[v[0]>>4], digits[v[len(v)-1]&0xf]}
 }
 
 func isAlnum(c byte) bool {
@@ -122,24 +130,28 @@ func isAlnum(c byte) bool {
 }
 
 // hexList is "002f,0035,…": 4 lower-case hex digits per value.
-func hexList(vs []uint16) string {
-	var sb strings.Builder
-	sb.Grow(5 * len(vs))
+// appendHexList appends vs as 4-digit hex joined by commas.
+func appendHexList(b []byte, vs []uint16) []byte {
+	const digits = "0123456789abcdef"
 	for i, v := range vs {
 		if i > 0 {
-			sb.WriteByte(',')
+			b = append(b, ',')
 		}
-		fmt.Fprintf(&sb, "%04x", v)
+		b = append(b, digits[v>>12], digits[v>>8&0xf], digits[v>>4&0xf], digits[v&0xf])
 	}
-	return sb.String()
+	return b
 }
 
 // ja4Hash is the first 12 hex digits of the SHA-256 of s, or twelve
 // zeros for an empty list.
-func ja4Hash(s string) string {
-	if s == "" {
-		return "000000000000"
+func ja4Hash(s string) string { return string(appendJA4Hash(nil, []byte(s))) }
+
+// appendJA4Hash appends the first 12 hex digits of s's SHA-256, or
+// twelve zeros for an empty list.
+func appendJA4Hash(b, s []byte) []byte {
+	if len(s) == 0 {
+		return append(b, "000000000000"...)
 	}
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:6])
+	sum := sha256.Sum256(s)
+	return hex.AppendEncode(b, sum[:6])
 }

@@ -125,7 +125,7 @@ func TestJA4ALPN(t *testing.T) {
 		{"0x30 0xAB 0xCD 0x31", []string{"\x30\xab\xcd\x31"}, "01"},
 	}
 	for _, tc := range tests {
-		if got := ja4ALPN(tc.alpn); got != tc.want {
+		if got := ja4ALPN(tc.alpn); string(got[:]) != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}

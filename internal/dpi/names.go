@@ -21,8 +21,13 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
+// oneWay is the Enough of multicast and broadcast protocols: answers
+// come on other flows (to the group, or from the responder's address), so
+// waiting for a reply on this one only holds its buffers.
+func oneWay(*Flow) bool { return true }
+
 var mdnsAnalyzer = Analyzer{
-	App: "mdns", Proto: 17, Ports: []uint16{5353},
+	App: "mdns", Proto: 17, Ports: []uint16{5353}, Enough: oneWay,
 	Match: func(f *Flow) float64 {
 		if dnsFlavorOf(f) == flavorMDNS {
 			return 0.9
@@ -33,7 +38,7 @@ var mdnsAnalyzer = Analyzer{
 }
 
 var llmnrAnalyzer = Analyzer{
-	App: "llmnr", Proto: 17, Ports: []uint16{5355},
+	App: "llmnr", Proto: 17, Ports: []uint16{5355}, Enough: oneWay,
 	Match: func(f *Flow) float64 {
 		if dnsFlavorOf(f) == flavorLLMNR {
 			return dnsAnswered(f, 0.7, 0.8) // the markers are weaker than mDNS's
@@ -189,7 +194,7 @@ var (
 )
 
 var ssdpAnalyzer = Analyzer{
-	App: "ssdp", Proto: 17, Ports: []uint16{1900},
+	App: "ssdp", Proto: 17, Ports: []uint16{1900}, Enough: oneWay,
 	Match: func(f *Flow) float64 {
 		s := &f.Orig
 		if len(s.Data) == 0 {

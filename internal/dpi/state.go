@@ -49,11 +49,29 @@ func (b *buffers) reset() {
 // State is one flow's buffers and, once decided, its result.
 type State struct {
 	proto    uint8
-	attempts uint8    // early identifications tried
-	b        *buffers // nil once decided
+	attempts uint8     // early identifications tried
+	synSeen  [2]bool   // TCP: a SYN came before any payload …
+	synSeq   [2]uint32 // … with this sequence number
+	b        *buffers  // from the first payload until decided
 	app      string
 	l7       *schema.L7
 	done     bool
+}
+
+// noteSYN remembers where a TCP stream starts while no buffers are held.
+func (st *State) noteSYN(side int, seq uint32, syn bool) {
+	if syn {
+		st.synSeen[side], st.synSeq[side] = true, seq+1
+	}
+}
+
+// applySYNs starts the streams noted before the buffers were taken.
+func (st *State) applySYNs() {
+	for i, seen := range st.synSeen {
+		if seen {
+			st.b[i].next, st.b[i].started = st.synSeq[i], true
+		}
+	}
 }
 
 // Meta is how the meter sees the flow now: which buffer side is the
@@ -69,9 +87,9 @@ type Meta struct {
 func (st *State) feed(lim *Limits, side int, seq uint32, syn bool, payload []byte) (full bool) {
 	s := &st.b[side]
 	if s.Data == nil && len(payload) > 0 {
-		// Once, at full size: buffers are recycled, so growing them
-		// step by step would only add copies.
-		s.Data = make([]byte, 0, lim.Bytes)
+		// Room for a typical first message; buffers are recycled, so
+		// they keep what they grew to.
+		s.Data = make([]byte, 0, min(lim.Bytes, 1536))
 	}
 	if st.proto == 6 {
 		if syn {

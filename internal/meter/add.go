@@ -46,9 +46,9 @@ func (t *Table) Add(p *decode.Packet) {
 	}
 	t.count(f, isOrig, p.IPLen, p.PayloadLen)
 	if p.IPProto == 6 && p.TCPFlags&decode.TCPFlagSYN != 0 {
-		t.noteSYN(f, p)
+		t.noteSYN(num, p)
 	}
-	t.inspect(f, p, isOrig)
+	t.inspect(num, f, p, isOrig)
 	if parent != 0 {
 		f.addParent(parent)
 	}

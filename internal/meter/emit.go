@@ -43,7 +43,7 @@ func UID(id uint64) string {
 }
 
 // write hands the flow's record to the emitter.
-func (t *Table) write(f *flow, reason string, final bool) {
+func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 	s := &t.sess
 	*s = schema.Session{
 		Version: schema.SessionVersion, UID: UID(t.uidOf(f)), Seq: uint32(f.nextSeq), Final: final, EndReason: reason,
@@ -61,7 +61,10 @@ func (t *Table) write(f *flow, reason string, final bool) {
 	if f.macs[0] != ([6]byte{}) || f.macs[1] != ([6]byte{}) {
 		s.Orig.MAC, s.Resp.MAC = macString(&f.macs[0]), macString(&f.macs[1])
 	}
-	t.writeFingerprints(f, &s.Orig, &s.Resp)
+	side := t.side(num)
+	if side != nil {
+		side.writeFingerprints(&s.Orig, &s.Resp)
+	}
 	o, r := &f.orig, &f.resp
 	s.OrigPkts, s.RespPkts = o.pkts, r.pkts
 	s.OrigIPBytes, s.RespIPBytes = o.ipBytes, r.ipBytes
@@ -95,9 +98,11 @@ func (t *Table) write(f *flow, reason string, final bool) {
 			s.TunnelParents = append(s.TunnelParents, UID(p))
 		}
 	}
-	if st := t.states[f]; st != nil {
-		s.App, s.L7 = t.dpi.Decide(st, dpiMeta(f))
-		f.set(flowInspected)
+	if side != nil {
+		if side.dpi != nil {
+			t.decided(f, side)
+		}
+		s.App, s.L7 = side.app, side.l7
 	}
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)

@@ -18,18 +18,14 @@ type synSig struct {
 }
 
 // noteSYN keeps the first SYN (the originator's) and SYN-ACK (the
-// responder's) of a flow. They live beside the table, like the DPI
-// buffers, so that flows stay small and free of pointers.
-func (t *Table) noteSYN(f *flow, p *decode.Packet) {
+// responder's) of a flow, in its side entry.
+func (t *Table) noteSYN(num uint32, p *decode.Packet) {
 	i := 0
 	if p.TCPFlags&decode.TCPFlagACK != 0 {
 		i = 1
 	}
-	sigs := t.syns[f]
-	if sigs == nil {
-		sigs = new([2]synSig)
-		t.syns[f] = sigs
-	} else if sigs[i].ttl != 0 {
+	sigs := &t.sideFor(num).syn
+	if sigs[i].ttl != 0 {
 		return
 	}
 	s := &sigs[i]
@@ -85,8 +81,8 @@ func (s *synSig) String() string {
 }
 
 // writeFingerprints fills the session's TTLs and SYN signatures.
-func (t *Table) writeFingerprints(f *flow, orig, resp *schema.Endpoint) {
-	if sigs := t.syns[f]; sigs != nil {
+func (side *sideEntry) writeFingerprints(orig, resp *schema.Endpoint) {
+	if sigs := &side.syn; sigs[0].ttl != 0 || sigs[1].ttl != 0 {
 		orig.TTL, orig.TCPSig = sigs[0].ttl, sigs[0].String()
 		resp.TTL, resp.TCPSig = sigs[1].ttl, sigs[1].String()
 	}

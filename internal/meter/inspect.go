@@ -6,10 +6,8 @@ import (
 )
 
 // inspect hands a TCP or UDP packet's payload to the application
-// decoders until the flow is identified. Buffers live in a map beside the
-// table, not in the flow, so that flows stay small and free of pointers
-// (the garbage collector then never scans the table).
-func (t *Table) inspect(f *flow, p *decode.Packet, isOrig bool) {
+// decoders until the flow is identified.
+func (t *Table) inspect(num uint32, f *flow, p *decode.Packet, isOrig bool) {
 	if t.dpi == nil || f.bits&flowInspected != 0 || (p.IPProto != 6 && p.IPProto != 17) {
 		return
 	}
@@ -17,21 +15,31 @@ func (t *Table) inspect(f *flow, p *decode.Packet, isOrig bool) {
 	if len(p.Payload) == 0 && !syn {
 		return
 	}
-	st := t.states[f]
+	entry := t.sideFor(num)
+	st := entry.dpi
 	if st == nil {
 		if st = t.dpi.Start(p.IPProto); st == nil {
 			f.set(flowInspected) // over capacity: this flow goes uninspected
 			return
 		}
-		t.states[f] = st
+		entry.dpi = st
 	}
-	side := 0
+	side := 0 // buffers are numbered by the key's endpoints, a then b
 	if isOrig != f.origIsA() {
 		side = 1
 	}
 	if t.dpi.Feed(st, dpiMeta(f), side, p.Seq, syn, p.Payload) {
-		f.set(flowInspected)
+		t.decided(f, entry)
 	}
+}
+
+// decided moves a flow's application from its DPI state into the side
+// entry and recycles the state.
+func (t *Table) decided(f *flow, entry *sideEntry) {
+	entry.app, entry.l7 = t.dpi.Decide(entry.dpi, dpiMeta(f))
+	t.dpi.Free(entry.dpi)
+	entry.dpi = nil
+	f.set(flowInspected)
 }
 
 // dpiMeta says which buffer side is the originator and gives the ports.
@@ -42,12 +50,14 @@ func dpiMeta(f *flow) dpi.Meta {
 	return dpi.Meta{OrigSide: 1, OrigPort: f.key.pb, RespPort: f.key.pa}
 }
 
-// forget drops a removed flow's buffers.
-func (t *Table) forget(f *flow) {
-	if st, ok := t.states[f]; ok {
-		t.dpi.Release(st)
-		delete(t.states, f)
+// forget drops a removed flow's side entry.
+func (t *Table) forget(num uint32) {
+	p := &t.sides[num>>pageBits][num&(pageSize-1)]
+	if *p != nil && (*p).dpi != nil {
+		t.dpi.Release((*p).dpi)
+		t.dpi.Free((*p).dpi)
 	}
+	*p = nil
 }
 
 // DPIStats returns the application decoders' counters (zero when off).

@@ -64,8 +64,10 @@ type Table struct {
 	sess      schema.Session
 	rng       *rand.Rand
 	dpi       *dpi.Engine // nil when Config.DPI is off
-	states    map[*flow]*dpi.State
-	syns      map[*flow]*[2]synSig // see noteSYN
+	// sides hold what only some flows need (DPI state, SYN shapes), page
+	// for page beside the flows, so that flows stay small and free of
+	// pointers (the garbage collector never scans them).
+	sides [][]*sideEntry
 
 	stats Stats
 }
@@ -91,9 +93,8 @@ func New(cfg Config, emit Emitter) (*Table, error) {
 	t.active = int64(cfg.Active)
 	t.index = make([]uint64, 1024)
 	t.stats.Evicted = map[string]uint64{}
-	t.syns = map[*flow]*[2]synSig{}
 	if cfg.DPI {
-		t.dpi, t.states = dpi.NewEngine(cfg.DPILimits), map[*flow]*dpi.State{}
+		t.dpi = dpi.NewEngine(cfg.DPILimits)
 	}
 	return t, nil
 }
@@ -112,6 +113,27 @@ func (t *Table) Stats() Stats {
 }
 
 func (t *Table) flowAt(num uint32) *flow { return &t.pages[num>>pageBits][num&(pageSize-1)] }
+
+// sideEntry is a flow's optional state, allocated once for the flows
+// that need it (see Table.sides).
+type sideEntry struct {
+	dpi *dpi.State // while the application is undecided
+	app string     // then the decision
+	l7  *schema.L7
+	syn [2]synSig
+}
+
+// side returns flow num's side entry, nil when it has none.
+func (t *Table) side(num uint32) *sideEntry { return t.sides[num>>pageBits][num&(pageSize-1)] }
+
+// sideFor returns flow num's side entry, creating it.
+func (t *Table) sideFor(num uint32) *sideEntry {
+	p := &t.sides[num>>pageBits][num&(pageSize-1)]
+	if *p == nil {
+		*p = new(sideEntry)
+	}
+	return *p
+}
 
 // lookup finds k; on a miss it returns the empty slot where k would go.
 func (t *Table) lookup(k *flowKey, h uint64) (num uint32, slot int, found bool) {
@@ -148,6 +170,7 @@ func (t *Table) insert(k *flowKey, h uint64, slot int) (uint32, *flow) {
 	} else {
 		num = uint32(len(t.pages)) << pageBits
 		t.pages = append(t.pages, make([]flow, pageSize))
+		t.sides = append(t.sides, make([]*sideEntry, pageSize))
 		for i := pageSize - 1; i > 0; i-- {
 			t.free = append(t.free, num+uint32(i))
 		}
@@ -200,10 +223,7 @@ func (t *Table) remove(num uint32) {
 		}
 	}
 	t.index[i] = 0
-	if t.dpi != nil {
-		t.forget(f)
-	}
-	delete(t.syns, f)
+	t.forget(num)
 	f.bits = 0
 	t.free = append(t.free, num)
 	t.n--
@@ -246,7 +266,7 @@ func (t *Table) evictOne() {
 // end writes the flow's final record and removes it.
 func (t *Table) end(num uint32, reason string) {
 	f := t.flowAt(num)
-	t.write(f, reason, true)
+	t.write(num, f, reason, true)
 	t.remove(num)
 }
 
@@ -265,17 +285,20 @@ func (t *Table) Flush(reason string) {
 	for p := range t.pages {
 		for i := range t.pages[p] {
 			if t.pages[p][i].live() {
-				t.write(&t.pages[p][i], reason, true)
+				t.write(uint32(p)<<pageBits|uint32(i), &t.pages[p][i], reason, true)
 			}
 		}
 	}
 	if t.dpi != nil {
-		for f, st := range t.states {
-			t.dpi.Release(st)
-			delete(t.states, f)
+		for _, page := range t.sides {
+			for _, e := range page {
+				if e != nil && e.dpi != nil {
+					t.dpi.Release(e.dpi)
+				}
+			}
 		}
 	}
-	clear(t.syns)
+	t.sides = nil
 	t.pages, t.free, t.n = nil, nil, 0
 	t.index = make([]uint64, 1024)
 	t.frags = [len(t.frags)]fragEntry{}
@@ -311,7 +334,7 @@ func (t *Table) sweep(all bool) {
 		if reason := t.due(f); reason != "" {
 			t.end(t.cursor, reason)
 		} else if t.active > 0 && t.now-f.first >= (int64(f.nextSeq)+1)*t.active {
-			t.write(f, "active", false) // advances nextSeq: the next interval
+			t.write(t.cursor, f, "active", false) // advances nextSeq: the next interval
 		}
 	}
 }

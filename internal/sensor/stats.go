@@ -2,6 +2,7 @@ package sensor
 
 import (
 	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/meter"
 )
 
@@ -10,6 +11,7 @@ type Stats struct {
 	Frames, Bytes uint64
 	Decode        []decode.Stats
 	Meter         []meter.Stats
+	DPI           []dpi.Stats
 }
 
 // Frames returns the frames and bytes received so far; safe at any time.
@@ -31,6 +33,7 @@ func (s *Sensor) Stats() Stats {
 	}
 	for _, sh := range s.shards {
 		st.Meter = append(st.Meter, sh.table.Stats())
+		st.DPI = append(st.DPI, sh.table.DPIStats())
 	}
 	return st
 }
