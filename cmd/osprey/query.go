@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/filter"
@@ -20,6 +21,8 @@ type queryOpts struct {
 	store, filter, tenant, output string
 	top, by, series, metric, agg  string
 	matrix, device, cursor        string
+	devices                       bool
+	category                      string
 	since, until                  string
 	step                          time.Duration
 	limit                         int
@@ -41,7 +44,8 @@ Times (--since, --until) are RFC 3339 ("2026-03-01T10:00:00Z"), a date
   osprey query --store osprey-data --top app --by sessions --output json
   osprey query --store osprey-data --series app --step 1h --since 24h
   osprey query --store osprey-data --series device --metric aws:num-listening-tcp-ports --agg max
-  osprey query --store osprey-data --matrix segment --by bytes`,
+  osprey query --store osprey-data --matrix segment --by bytes
+  osprey query --store osprey-data --devices --category camera`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, g, o) },
 	}
@@ -61,6 +65,8 @@ Times (--since, --until) are RFC 3339 ("2026-03-01T10:00:00Z"), a date
 	f.StringVar(&o.until, "until", "", "to this time (exclusive)")
 	f.IntVar(&o.limit, "limit", 0, "rows (search: 100 a page; top: 10; series: 10 series)")
 	f.StringVar(&o.cursor, "cursor", "", "search: continue after this position (printed after a full page)")
+	f.BoolVar(&o.devices, "devices", false, "list the device inventory, most recently seen first (docs/devices.md)")
+	f.StringVar(&o.category, "category", "", "with --devices: only this category (camera, plc, …)")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
 	return cmd
 }
@@ -79,8 +85,11 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 			modes++
 		}
 	}
+	if o.devices {
+		modes++
+	}
 	if modes > 1 {
-		return fmt.Errorf("--top, --series and --matrix are separate questions: give one")
+		return fmt.Errorf("--top, --series, --matrix and --devices are separate questions: give one")
 	}
 	expr, err := filter.Parse(o.filter)
 	if err != nil {
@@ -106,6 +115,12 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 	defer st.Close()
 	out := cmd.OutOrStdout()
 	switch {
+	case o.devices:
+		devs, err := st.Devices(ctx, store.DeviceQuery{Tenant: sc.Tenant, Category: o.category, Limit: o.limit})
+		if err != nil {
+			return err
+		}
+		return render(out, o.output, devs, []string{"id", "category", "vendor", "os", "names", "ips", "last_seen"}, deviceRow)
 	case o.top != "":
 		rows, err := st.Top(ctx, store.TopQuery{Scope: sc, Filter: expr, Dimension: o.top, By: by, Limit: o.limit})
 		if err != nil {
@@ -201,4 +216,23 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not RFC 3339, a date (2006-01-02) or a duration ago (24h)", s)
+}
+
+// deviceRow is a device's table row; vendor, OS and names come from its
+// profile (docs/devices.md).
+func deviceRow(d schema.Device) []string {
+	var p devices.Profile
+	_ = json.Unmarshal(d.Attributes, &p) // a device without a profile still has its columns
+	var vendor, os string
+	if p.Vendor != nil {
+		vendor = p.Vendor.Name
+	}
+	if p.OS != nil {
+		os = p.OS.Name
+	}
+	var names []string
+	for _, n := range p.Names {
+		names = append(names, n.Name)
+	}
+	return []string{d.ID, d.Category, vendor, os, strings.Join(names, ","), strings.Join(d.IPs, ","), d.LastSeen.Format(time.RFC3339)}
 }

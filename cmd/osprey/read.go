@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/osprey-ndr/osprey/internal/devices"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -20,6 +21,7 @@ type readOpts struct {
 	output   string
 	out      string
 	stats    bool
+	devices  string
 	progress bool
 	cpuprof  string
 	rejects  string
@@ -46,6 +48,7 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "json", "json, zeek or none")
 	f.StringVar(&o.out, "out", "-", "write sessions to this file instead of stdout")
+	f.StringVar(&o.devices, "devices", "", "write the device inventory built from the input to this file, as JSON lines (docs/devices.md)")
 	f.BoolVar(&o.stats, "stats", false, "print a summary (packets, bytes, sessions, decode errors by reason, packets/s) to stderr")
 	f.BoolVar(&o.progress, "progress", true, "show a progress bar on stderr when it is a terminal")
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
@@ -72,8 +75,15 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	if err != nil {
 		return err
 	}
+	var inv *devices.Inventory
+	if cfg.Devices.Enabled && (o.store != "" || o.devices != "") {
+		if inv, err = newInventory(cfg); err != nil {
+			return err
+		}
+		sink = pipeline.Tee(sink, inventorySink{inv})
+	}
 	if o.store != "" {
-		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log)
+		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)
 		if err != nil {
 			return fmt.Errorf("--store: %w", err)
 		}
@@ -133,6 +143,11 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	}
 	if closeErr != nil {
 		return fmt.Errorf("write sessions: %w", closeErr)
+	}
+	if o.devices != "" && inv != nil {
+		if err := writeDevicesFile(o.devices, inv); err != nil {
+			return fmt.Errorf("--devices: %w", err)
+		}
 	}
 	return nil
 }

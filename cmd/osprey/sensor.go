@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/osprey-ndr/osprey/internal/devices"
 	"runtime"
 	"time"
 
@@ -107,11 +108,18 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		return err
 	}
 	if o.store != "" {
-		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log)
+		var inv *devices.Inventory
+		if cfg.Devices.Enabled {
+			if inv, err = newInventory(cfg); err != nil {
+				return err
+			}
+			sink = pipeline.Tee(sink, inventorySink{inv})
+		}
+		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)
 		if err != nil {
 			return fmt.Errorf("--store: %w", err)
 		}
-		ss.retainEvery(cmd.Context(), time.Hour)
+		ss.maintain(cmd.Context(), time.Hour)
 		sink = pipeline.Tee(sink, ss)
 	}
 	sink = pipeline.Locked(sink)

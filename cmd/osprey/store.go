@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/config"
+	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/clickhouse"
@@ -42,34 +43,55 @@ type storeSink struct {
 	log  *slog.Logger
 	stop chan struct{}
 	done chan struct{}
+	// inv, when set, is the device inventory saved to the store: what
+	// changed, at every save interval of a sensor and on Close.
+	inv   *devices.Inventory
+	saved time.Time
 }
 
-func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger) (*storeSink, error) {
+func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger, inv *devices.Inventory) (*storeSink, error) {
 	st, err := openStore(ctx, cfg, dir, true)
 	if err != nil {
 		return nil, err
 	}
 	w := store.NewWriter(st, store.WriterConfig{BatchSize: cfg.Store.BatchSize, Interval: cfg.Store.FlushInterval, Log: log})
-	return &storeSink{Writer: w, st: st, cfg: cfg, log: log}, nil
+	return &storeSink{Writer: w, st: st, cfg: cfg, log: log, inv: inv}, nil
 }
 
-// retainEvery applies store.retention now and then every interval, for
-// long-running sensors (never for osprey read: an old capture is not old
-// data to drop).
-func (s *storeSink) retainEvery(ctx context.Context, every time.Duration) {
+// maintain, for long-running sensors, restores the inventory from the
+// store, then applies store.retention every retainEvery and saves changed
+// devices every devices.save_interval (never for osprey read: an old
+// capture is not old data to drop).
+func (s *storeSink) maintain(ctx context.Context, retainEvery time.Duration) {
+	if s.inv != nil {
+		if err := restoreDevices(ctx, s.st, s.inv, s.cfg.Sensor.Tenant, s.cfg.Devices.MaxDevices); err != nil {
+			s.log.Warn("restore devices from the store", "error", err)
+		}
+	}
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	r := s.cfg.Store.Retention
+	retain := func() {
+		if err := s.st.Retain(ctx, time.Now(), store.Retention{Sessions: r.Sessions, Rollups: r.Rollups, Metrics: r.Metrics, Findings: r.Findings}); err != nil {
+			s.log.Warn("store retention", "error", err)
+		}
+	}
 	go func() {
 		defer close(s.done)
-		t := time.NewTicker(every)
-		defer t.Stop()
+		retainTick := time.NewTicker(retainEvery)
+		defer retainTick.Stop()
+		save := time.NewTicker(s.cfg.Devices.SaveInterval)
+		defer save.Stop()
+		retain()
 		for {
-			err := s.st.Retain(ctx, time.Now(), store.Retention{Sessions: r.Sessions, Rollups: r.Rollups, Metrics: r.Metrics, Findings: r.Findings})
-			if err != nil {
-				s.log.Warn("store retention", "error", err)
-			}
 			select {
-			case <-t.C:
+			case <-retainTick.C:
+				retain()
+			case <-save.C:
+				if s.inv != nil {
+					if err := saveDevices(ctx, s.st, s.inv, &s.saved); err != nil {
+						s.log.Warn("save devices", "error", err)
+					}
+				}
 			case <-s.stop:
 				return
 			case <-ctx.Done():
@@ -84,7 +106,13 @@ func (s *storeSink) Close() error {
 		close(s.stop)
 		<-s.done
 	}
-	err := s.Writer.Close()
+	var err error
+	if s.inv != nil {
+		err = saveDevices(context.Background(), s.st, s.inv, &s.saved)
+	}
+	if werr := s.Writer.Close(); err == nil {
+		err = werr
+	}
 	if cerr := s.st.Close(); err == nil {
 		err = cerr
 	}

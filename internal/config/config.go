@@ -15,6 +15,7 @@ type Config struct {
 	Decode  Decode  `yaml:"decode"`
 	Meter   Meter   `yaml:"meter"`
 	DPI     DPI     `yaml:"dpi"`
+	Devices Devices `yaml:"devices"`
 	Capture Capture `yaml:"capture"`
 	Health  Health  `yaml:"health"`
 	Log     Log     `yaml:"log"`
@@ -85,6 +86,16 @@ type DPI struct {
 	Flows   int   `yaml:"flows"`   // flows buffering at once
 }
 
+// Devices configures the device inventory (docs/devices.md); devices are
+// the endpoints in meter.local_nets (private ranges when empty).
+type Devices struct {
+	Enabled       bool          `yaml:"enabled"`
+	MaxDevices    int           `yaml:"max_devices"`
+	MaxIPsPerMAC  int           `yaml:"max_ips_per_mac"` // more addresses behind one MAC: a router
+	GatewayWindow time.Duration `yaml:"gateway_window"`
+	SaveInterval  time.Duration `yaml:"save_interval"` // how often a sensor saves changed devices to the store
+}
+
 // Capture configures the live sources of `osprey sensor`.
 type Capture struct {
 	UDP       UDP       `yaml:"udp"`
@@ -127,7 +138,8 @@ func DefaultConfig() Config {
 			IdleTCP: 5 * time.Minute, IdleUDP: time.Minute, IdleICMP: time.Minute, IdleOther: time.Minute,
 			Active: time.Hour, MaxFlows: 1 << 20, TunnelSessions: true,
 		},
-		DPI: DPI{Enabled: true, Bytes: 4096, Packets: 8, Flows: 1 << 16},
+		DPI:     DPI{Enabled: true, Bytes: 4096, Packets: 8, Flows: 1 << 16},
+		Devices: Devices{Enabled: true, MaxDevices: 100_000, MaxIPsPerMAC: 8, GatewayWindow: time.Hour, SaveInterval: time.Minute},
 		Capture: Capture{
 			UDP:       UDP{VXLAN: []string{"0.0.0.0:4789"}, GENEVE: []string{"0.0.0.0:6081"}, ReceiveBuffer: 32 << 20},
 			Interface: Interface{Promiscuous: true, Snaplen: 65535},
@@ -166,6 +178,18 @@ func (c Config) Validate() error {
 	}
 	if c.Meter.Shards < 0 {
 		bad("meter.shards", "must be ≥ 0 (0 = one per core), got %d", c.Meter.Shards)
+	}
+	if c.Devices.MaxDevices < 1 {
+		bad("devices.max_devices", "must be at least 1, got %d", c.Devices.MaxDevices)
+	}
+	if c.Devices.MaxIPsPerMAC < 1 || c.Devices.MaxIPsPerMAC > 64 {
+		bad("devices.max_ips_per_mac", "must be within 1..64, got %d", c.Devices.MaxIPsPerMAC)
+	}
+	if c.Devices.GatewayWindow <= 0 {
+		bad("devices.gateway_window", "must be a positive duration, got %v", c.Devices.GatewayWindow)
+	}
+	if c.Devices.SaveInterval <= 0 {
+		bad("devices.save_interval", "must be a positive duration, got %v", c.Devices.SaveInterval)
 	}
 	if c.DPI.Bytes < 64 || c.DPI.Bytes > 1<<20 {
 		bad("dpi.bytes", "must be within 64B..1MiB, got %d", c.DPI.Bytes)

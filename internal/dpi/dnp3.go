@@ -16,6 +16,7 @@ var dnp3Analyzer = Analyzer{
 	Ports:  []uint16{20000},
 	Match:  dnp3Match,
 	Decode: dnp3Decode,
+	Enough: wholeBuffer,
 }
 
 // dnp3CRCTable is the table of DNP3's CRC-16: polynomial 0x3D65,

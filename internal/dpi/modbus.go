@@ -21,6 +21,7 @@ var modbusAnalyzer = Analyzer{
 	Ports:  []uint16{502},
 	Match:  modbusMatch,
 	Decode: modbusDecode,
+	Enough: wholeBuffer,
 }
 
 type modbusADU struct {

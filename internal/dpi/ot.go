@@ -112,3 +112,9 @@ func otMsgs(s *Side, fn func(msg []byte) bool) {
 		start = end
 	}
 }
+
+// wholeBuffer is the Enough of the OT protocols: what identifies the
+// device (an S7 SZL read, Modbus Read Device Identification) and the
+// functions that matter (writes, stops) come after the first exchange, so
+// these flows use their whole buffer rather than stop at a sure match.
+func wholeBuffer(*Flow) bool { return false }

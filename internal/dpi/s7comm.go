@@ -22,6 +22,7 @@ var s7commAnalyzer = Analyzer{
 	Ports:  []uint16{102},
 	Match:  s7Match,
 	Decode: s7Decode,
+	Enough: wholeBuffer,
 }
 
 var s7plusAnalyzer = Analyzer{
@@ -30,6 +31,7 @@ var s7plusAnalyzer = Analyzer{
 	Ports:  []uint16{102},
 	Match:  s7plusMatch,
 	Decode: s7plusDecode,
+	Enough: wholeBuffer,
 }
 
 // COTP TPDU types (ISO 8073 §13), high nibble of the type byte.

@@ -153,20 +153,54 @@ func (s *Store) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) (
 }
 
 // UpsertDevices replaces devices by (tenant, id).
+// Rows go in statements of devicesPerInsert: one statement per device
+// costs DuckDB milliseconds each, which an inventory of thousands feels.
 func (s *Store) UpsertDevices(ctx context.Context, batch []schema.Device) error {
+	const devicesPerInsert = 256
+	batch = lastByID(batch)
 	return s.exclusive(ctx, func(tx *sql.Tx) error {
-		for _, d := range batch {
-			attrs := string(d.Attributes)
-			if attrs == "" {
-				attrs = "{}"
+		for start := 0; start < len(batch); start += devicesPerInsert {
+			chunk := batch[start:min(start+devicesPerInsert, len(batch))]
+			var sb strings.Builder
+			sb.WriteString("INSERT OR REPLACE INTO devices VALUES ")
+			args := make([]any, 0, 9*len(chunk))
+			for i, d := range chunk {
+				if i > 0 {
+					sb.WriteString(", ")
+				}
+				sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				attrs := string(d.Attributes)
+				if attrs == "" {
+					attrs = "{}"
+				}
+				args = append(args, d.Tenant, d.ID, d.FirstSeen.UnixMicro(), d.LastSeen.UnixMicro(), strList(d.MACs), strList(d.IPs), d.Category, d.Risk, attrs)
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO devices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				d.Tenant, d.ID, d.FirstSeen.UnixMicro(), d.LastSeen.UnixMicro(), strList(d.MACs), strList(d.IPs), d.Category, d.Risk, attrs); err != nil {
-				return fmt.Errorf("device %s: %w", d.ID, err)
+			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+				return fmt.Errorf("devices %s…: %w", chunk[0].ID, err)
 			}
 		}
 		return nil
 	})
+}
+
+// lastByID keeps the last version of each (tenant, id): one statement
+// may not insert a key twice.
+func lastByID(batch []schema.Device) []schema.Device {
+	type key struct{ tenant, id string }
+	last := make(map[key]int, len(batch))
+	for i, d := range batch {
+		last[key{d.Tenant, d.ID}] = i
+	}
+	if len(last) == len(batch) {
+		return batch
+	}
+	out := make([]schema.Device, 0, len(last))
+	for i, d := range batch {
+		if last[key{d.Tenant, d.ID}] == i {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // UpsertFindings replaces findings by (tenant, id).
