@@ -62,7 +62,7 @@ var Rules = []Rule{
 		Values: []string{"hikvision-webs", "app-webs", "dnvrs-webs", "dahua", "ipcam", "ip camera", "webcam",
 			"network camera", "digitalsecuritycamera", "axis"}},
 	{ID: "camera.names", Category: Camera, Score: 0.3, Signal: "name", match: matchName,
-		Values: []string{"camera", "ipcam", "_axis-video", "hikvision", "doorbell"}},
+		Values: []string{"camera", "ipcam", "cam-", "_axis-video", "hikvision", "doorbell"}},
 	{ID: "camera.cloud", Category: Camera, Score: 0.35, Signal: "domain", match: matchDomain,
 		Values: []string{"hik-connect.com", "ezvizlife.com", "dahuap2p.com", "easy4ip.com", "imoulife.com", "wyzecam.com",
 			"reolink.com", "arlo.com"}},
