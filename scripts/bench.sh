@@ -32,6 +32,7 @@ vxlan=$out/bench-vxlan.pcap
 [ -f "$plain" ] || $bin synth --packets "$packets" --flows "$flows" -o "$plain"
 [ -f "$vxlan" ] || $bin synth --packets "$packets" --flows "$flows" --vxlan -o "$vxlan"
 printf 'meter: {tunnel_sessions: false}\n' > "$out/no-outer.yaml"
+printf 'dpi: {enabled: false}\n' > "$out/no-dpi.yaml"
 
 ndpi=$(cpu_seconds taskset -c 0 ndpiReader -q -i "$plain")
 row() { # name seconds
@@ -41,7 +42,11 @@ row() { # name seconds
 }
 {
   echo "packets per file: $packets, concurrent conversations: $flows, best of $runs, pinned to CPU 0"
-  row "plain" "$(cpu_seconds taskset -c 0 $bin read --output none "$plain")"
+  with=$(cpu_seconds taskset -c 0 $bin read --output none "$plain")
+  without=$(cpu_seconds taskset -c 0 $bin read --output none --config "$out/no-dpi.yaml" "$plain")
+  row "plain (decode + meter + DPI)" "$with"
+  row "plain (decode + meter, no DPI)" "$without"
+  awk -v w="$with" -v n="$without" 'BEGIN{printf "DPI costs %.0f %% of throughput (target: at most 40 %%)\n", 100*(1-n/w)}'
   row "vxlan (+ outer tunnel sessions)" "$(cpu_seconds taskset -c 0 $bin read --output none "$vxlan")"
   row "vxlan (inner sessions only)" "$(cpu_seconds taskset -c 0 $bin read --output none --config "$out/no-outer.yaml" "$vxlan")"
 } | tee "$out/bench.txt"
