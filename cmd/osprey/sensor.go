@@ -107,8 +107,8 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 	if err != nil {
 		return err
 	}
+	var inv *devices.Inventory
 	if o.store != "" {
-		var inv *devices.Inventory
 		if cfg.Devices.Enabled {
 			if inv, err = newInventory(cfg); err != nil {
 				return err
@@ -126,6 +126,9 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if inv != nil {
+		reg.MustRegister(devices.NewCollector(inv))
+	}
 	health := daemon.NewHealth(reg)
 
 	var sensors []*sensor.Sensor

@@ -1,6 +1,10 @@
 package sensor
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/osprey-ndr/osprey/internal/dpi"
+)
 
 // Collector exports a running sensor's counters to Prometheus. It reads
 // atomics and takes each shard's lock briefly, so scraping costs the hot
@@ -9,6 +13,7 @@ type Collector struct {
 	s                                                *Sensor
 	frames, bytes, decodeErrors, sessions, flowsOpen *prometheus.Desc
 	flows, evictions                                 *prometheus.Desc
+	apps, dpiOverCapacity                            *prometheus.Desc
 }
 
 // NewCollector describes the sensor's metrics, labelled with its source.
@@ -26,12 +31,15 @@ func NewCollector(s *Sensor, source string) *Collector {
 		flows:        d("flows_total", "Flows created."),
 		evictions: prometheus.NewDesc("osprey_sensor_evictions_total", "Flows ended early by the memory cap (meter.max_flows), by reason.",
 			[]string{"reason"}, l),
+		apps: prometheus.NewDesc("osprey_dpi_flows_total", "Flows whose application was decided, by how: content, port or unknown.",
+			[]string{"by"}, l),
+		dpiOverCapacity: prometheus.NewDesc("osprey_dpi_over_capacity_total", "Flows not inspected because dpi.flows were buffering.", nil, l),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen, c.flows, c.evictions} {
+	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen, c.flows, c.evictions, c.apps, c.dpiOverCapacity} {
 		ch <- d
 	}
 }
@@ -46,12 +54,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	// Tables are only read under their shard's lock, which live sources
 	// (the only ones scraped) always take.
 	open, flows := 0, uint64(0)
+	var apps dpi.Stats
 	evicted := map[string]uint64{"cap_unanswered": 0, "cap_established": 0}
 	for _, sh := range c.s.shards {
 		if sh.locked {
 			sh.mu.Lock()
 			open += sh.table.Len()
 			st := sh.table.Stats()
+			apps.Add(sh.table.DPIStats())
 			sh.mu.Unlock()
 			flows += st.Flows
 			for k, v := range st.Evicted {
@@ -64,4 +74,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for reason, n := range evicted {
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(n), reason)
 	}
+	for by, n := range map[string]uint64{"content": apps.ByContent, "port": apps.ByPort, "unknown": apps.Unknown} {
+		ch <- prometheus.MustNewConstMetric(c.apps, prometheus.CounterValue, float64(n), by)
+	}
+	ch <- prometheus.MustNewConstMetric(c.dpiOverCapacity, prometheus.CounterValue, float64(apps.OverCapacity))
 }

@@ -85,8 +85,20 @@ func TestShardedUDP(t *testing.T) {
 	if n := testutil.ToFloat64(t, NewCollector(s, "udp"), "osprey_sensor_flows_total"); n == 0 {
 		t.Error("osprey_sensor_flows_total is 0 while flows were metered")
 	}
-	if _, err := reg.Gather(); err != nil {
+	families, err := reg.Gather()
+	if err != nil {
 		t.Error(err)
+	}
+	var apps float64
+	for _, f := range families {
+		if f.GetName() == "osprey_dpi_flows_total" {
+			for _, m := range f.GetMetric() {
+				apps += m.GetCounter().GetValue()
+			}
+		}
+	}
+	if apps == 0 { // the flows' payload is not any protocol: counted as unknown
+		t.Error("osprey_dpi_flows_total counts no decided flow")
 	}
 	cancel()
 	if err := <-done; err != nil {
