@@ -19,11 +19,12 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/osprey
 
-# demo: synthesise a mirrored (VXLAN) fleet capture and turn it into
-# sessions with the embedded defaults; no server to install.
+# demo: synthesise a mirrored (VXLAN) fleet and plant capture and turn it
+# into sessions, applications and devices with the embedded defaults; no
+# server to install.
 demo: build
 	@mkdir -p demo
-	$(BIN) synth --packets 300000 --flows 3000 --vxlan -o demo/fleet.pcap
+	$(BIN) synth --packets 300000 --flows 3000 --vxlan --iot -o demo/fleet.pcap
 	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
 	$(BIN) read --output json demo/fleet.pcap > demo/sessions.jsonl
 	rm -rf demo/store && $(BIN) read --store demo/store demo/fleet.pcap
@@ -34,6 +35,11 @@ demo: build
 	@echo; echo "== embedded store (demo/store): top talkers and ports =="
 	$(BIN) query --store demo/store --top src.ip --by bytes --limit 5
 	$(BIN) query --store demo/store --top dst.port --by sessions --limit 5 --filter 'proto = tcp'
+	@echo; echo "== applications (identified from the payload: docs/dpi.md) =="
+	$(BIN) query --store demo/store --top app --by sessions --limit 12
+	@echo; echo "== device inventory: PLCs and HMIs of the plant network (docs/devices.md) =="
+	$(BIN) query --store demo/store --devices --category plc --limit 4
+	$(BIN) query --store demo/store --devices --category hmi --limit 4
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
 
