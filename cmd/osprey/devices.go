@@ -10,7 +10,6 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/devices"
-	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
 )
 
@@ -25,18 +24,6 @@ func newInventory(cfg config.Config) (*devices.Inventory, error) {
 	}
 	return devices.New(dc, devices.IEEE), nil
 }
-
-// inventorySink feeds every session to the inventory.
-type inventorySink struct{ inv *devices.Inventory }
-
-func (s inventorySink) WriteSessions(_ context.Context, batch []schema.Session) error {
-	for i := range batch {
-		s.inv.Observe(&batch[i])
-	}
-	return nil
-}
-
-func (inventorySink) Close() error { return nil }
 
 // saveDevices upserts the devices that changed since the last save.
 func saveDevices(ctx context.Context, st store.Store, inv *devices.Inventory, since *time.Time) error {

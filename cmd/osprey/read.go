@@ -80,7 +80,7 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		if inv, err = newInventory(cfg); err != nil {
 			return err
 		}
-		sink = pipeline.Tee(sink, inventorySink{inv})
+		sink = pipeline.Tee(sink, inv)
 	}
 	if o.store != "" {
 		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)

@@ -113,7 +113,7 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 			if inv, err = newInventory(cfg); err != nil {
 				return err
 			}
-			sink = pipeline.Tee(sink, inventorySink{inv})
+			sink = pipeline.Tee(sink, inv)
 		}
 		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)
 		if err != nil {

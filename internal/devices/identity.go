@@ -58,18 +58,6 @@ func hostAddr(ip netip.Addr) bool {
 // takes) without allocating.
 func parseMAC(s string) ([6]byte, bool) { return oui.ParseMAC(s) }
 
-func macString(m [6]byte) string {
-	const hex = "0123456789abcdef"
-	var b [17]byte
-	for i, v := range m {
-		if i > 0 {
-			b[3*i-1] = ':'
-		}
-		b[3*i], b[3*i+1] = hex[v>>4], hex[v&0xf]
-	}
-	return string(b[:])
-}
-
 // unicastMAC reports a MAC that can name one interface.
 func unicastMAC(m [6]byte) bool {
 	return m[0]&1 == 0 && m != [6]byte{}

@@ -1,6 +1,7 @@
 package devices
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -130,6 +131,19 @@ func ipBytes(ip, payload uint64) uint64 {
 	}
 	return payload
 }
+
+// WriteSessions observes a batch: the inventory is a session sink
+// (pipeline.SessionSink) that keeps nothing of the batch.
+func (inv *Inventory) WriteSessions(_ context.Context, batch []schema.Session) error {
+	for i := range batch {
+		inv.Observe(&batch[i])
+	}
+	return nil
+}
+
+// Close is a no-op: what to keep of the inventory, and where, is the
+// caller's (Devices, Changed).
+func (inv *Inventory) Close() error { return nil }
 
 // Observe adds one session record (final or interim) to the inventory.
 func (inv *Inventory) Observe(s *schema.Session) {

@@ -458,7 +458,7 @@ func TestParseMAC(t *testing.T) {
 		ok bool
 	}{{"90:b1:1c:99:49:29", true}, {"90-B1-1C-99-49-29", true}, {"90:b1:1c:99:49", false}, {"90:b1:1c:99:49:2g", false}, {"", false}} {
 		m, ok := parseMAC(tc.in)
-		if ok != tc.ok || (ok && macString(m) != "90:b1:1c:99:49:29") {
+		if ok != tc.ok || (ok && schema.MAC(m) != "90:b1:1c:99:49:29") {
 			t.Errorf("parseMAC(%q) = %v, %v", tc.in, m, ok)
 		}
 	}

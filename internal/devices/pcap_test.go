@@ -15,17 +15,6 @@ import (
 	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
-type inventorySink struct{ inv *devices.Inventory }
-
-func (s inventorySink) WriteSessions(_ context.Context, batch []schema.Session) error {
-	for i := range batch {
-		s.inv.Observe(&batch[i])
-	}
-	return nil
-}
-
-func (inventorySink) Close() error { return nil }
-
 // devicesOf returns a snapshot by id, with the decoded profiles.
 func devicesOf(t *testing.T, inv *devices.Inventory) (map[string]schema.Device, map[string]devices.Profile) {
 	t.Helper()
@@ -50,7 +39,7 @@ func localTo(prefix string) *devices.Inventory {
 // an inventory, as osprey does.
 func readPcap(t *testing.T, inv *devices.Inventory, path string) {
 	t.Helper()
-	s, err := sensor.New(sensor.DefaultConfig(), capture.NewFileSource([]string{path}, capture.FileOptions{}), inventorySink{inv}, false)
+	s, err := sensor.New(sensor.DefaultConfig(), capture.NewFileSource([]string{path}, capture.FileOptions{}), inv, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
 // idKind is how a device is identified, strongest last.
@@ -36,7 +38,7 @@ func (k devKey) id() string {
 	case kindAsset:
 		return "asset:" + k.asset
 	case kindMAC:
-		return "mac:" + macString(k.mac)
+		return "mac:" + schema.MAC(k.mac)
 	}
 	return "ip:" + k.ip.String()
 }

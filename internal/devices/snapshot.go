@@ -134,7 +134,7 @@ func (inv *Inventory) profile(d *device) Profile {
 		p.Asset = d.key.asset
 	}
 	for _, m := range d.macs {
-		p.MACs = append(p.MACs, MAC{MAC: macString(m.mac), Kind: macKind(m.mac), Vendor: m.vendor, FirstSeen: m.first, LastSeen: m.last})
+		p.MACs = append(p.MACs, MAC{MAC: schema.MAC(m.mac), Kind: macKind(m.mac), Vendor: m.vendor, FirstSeen: m.first, LastSeen: m.last})
 	}
 	slices.SortStableFunc(p.MACs, func(a, b MAC) int { return b.LastSeen.Compare(a.LastSeen) })
 	p.RandomizedMAC = len(p.MACs) > 0

@@ -59,7 +59,7 @@ func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 	s.Orig = schema.Endpoint{IP: unmap(oa), Port: op}
 	s.Resp = schema.Endpoint{IP: unmap(ra), Port: rp}
 	if f.macs[0] != ([6]byte{}) || f.macs[1] != ([6]byte{}) {
-		s.Orig.MAC, s.Resp.MAC = macString(&f.macs[0]), macString(&f.macs[1])
+		s.Orig.MAC, s.Resp.MAC = schema.MAC(f.macs[0]), schema.MAC(f.macs[1])
 	}
 	side := t.side(num)
 	if side != nil {
@@ -122,19 +122,6 @@ func tunnelApp(port uint16) string {
 		return "geneve"
 	}
 	return "vxlan"
-}
-
-// macString formats a MAC as net.HardwareAddr does, with one allocation.
-func macString(m *[6]byte) string {
-	const hex = "0123456789abcdef"
-	var b [17]byte
-	for i, v := range m {
-		if i > 0 {
-			b[3*i-1] = ':'
-		}
-		b[3*i], b[3*i+1] = hex[v>>4], hex[v&0xf]
-	}
-	return string(b[:])
 }
 
 func unmap(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }
