@@ -73,11 +73,15 @@ bench: deps-bench deps-test build
 
 # Debian packages the tests need: iproute2 for the network-namespace
 # VXLAN test, clickhouse-server for the ClickHouse store (the tests start
-# their own servers on loopback), postgresql for the row-store baseline.
+# their own servers on loopback), postgresql for the row-store baseline,
+# libndpi-bin (ndpiReader) to compare application labels with nDPI's, and
+# tshark to check that the generated IoT/OT traffic dissects cleanly.
 deps-test:
 	@command -v ip >/dev/null || { $(APT_GET) update && $(APT_GET) install iproute2; }
 	@[ -x /usr/sbin/clickhouse-server ] || { $(APT_GET) update && $(APT_GET) install clickhouse-server; }
 	@[ -x /usr/lib/postgresql/15/bin/postgres ] || { $(APT_GET) update && $(APT_GET) install postgresql; }
+	@command -v ndpiReader >/dev/null || { $(APT_GET) update && $(APT_GET) install libndpi-bin; }
+	@command -v tshark >/dev/null || { $(APT_GET) update && $(APT_GET) install tshark; }
 
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
 # measured against, in the same run.
