@@ -2,6 +2,8 @@ package duckdb
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
@@ -20,7 +22,7 @@ func BenchmarkIngest(b *testing.B) {
 	rows := 0
 	for b.Loop() {
 		b.StopTimer()
-		batch := gen.Records(50000)
+		batch := gen.Records(ingestBatch)
 		b.StartTimer()
 		n, err := st.WriteSessions(ctx, batch)
 		if err != nil || n != len(batch) {
@@ -30,3 +32,10 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+var ingestBatch = func() int {
+	if n, err := strconv.Atoi(os.Getenv("OSPREY_INGEST_BATCH")); err == nil && n > 0 {
+		return n
+	}
+	return 50000
+}()
