@@ -38,6 +38,11 @@ type Flow struct {
 	Proto              uint8 // 6 TCP, 17 UDP
 	OrigPort, RespPort uint16
 	Orig, Resp         Side
+	// strs interns the strings Decode keeps (nil outside an engine).
+	strs *strTable
+	// flavor caches dnsFlavorOf, plus one (0: not yet): the four
+	// analyzers of the DNS family classify the same first message.
+	flavor dnsFlavor
 }
 
 // Analyzer is one application protocol.
@@ -64,6 +69,11 @@ type Analyzer struct {
 	// until they go idle; return false when a reply on the same flow is
 	// worth waiting for.
 	Enough func(f *Flow) bool
+	// NewL7, when set, allocates the L7 that Decode fills with the
+	// protocol's record in the same block (see l7.go): a session keeps
+	// both until it is written, and one object costs the collector less
+	// than two. Decode must still work on an L7 without it.
+	NewL7 func() *schema.L7
 }
 
 // analyzers lists every protocol, IT first then IoT/OT; see it.go and ot.go.

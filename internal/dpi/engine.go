@@ -51,6 +51,13 @@ type Engine struct {
 	states []*State          // recycled states (see Free)
 	active int
 	stats  Stats
+	// flow is the Flow being matched: the analyzers take a *Flow through
+	// function values, so a local one would move to the heap on every
+	// attempt. Nothing keeps it past the call (Decode copies), which
+	// matters as it may view the packet being fed (see State.view).
+	flow Flow
+	end  [1]int // Ends of a datagram matched where it lies (see State.view)
+	strs strTable
 }
 
 // NewEngine returns an engine with every analyzer.
@@ -99,6 +106,7 @@ func (e *Engine) Start(proto uint8) *State {
 // keeps its Result but must not touch st again.
 func (e *Engine) Free(st *State) {
 	if st != nil && st.done {
+		st.app, st.l7 = "", nil // the session has them: a pooled state must not keep them alive
 		e.states = append(e.states, st)
 	}
 }
@@ -130,27 +138,56 @@ func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload
 		st.b = e.buffers()
 		st.applySYNs()
 	}
+	tried := false
+	if v, ok := st.view(&e.lim, side, seq, syn, payload, &e.end); ok && st.attempts < maxAttempts {
+		// The first payload of a side that neither fills the flow nor
+		// waits for a gap is matched where it lies, and copied only if
+		// the flow stays undecided: most flows are decided by the first
+		// answer (or, one-way, by their first datagram), whose copy
+		// would be thrown away at once.
+		spoke := len(st.b[1-side].Data) > 0
+		if spoke || st.proto == 17 {
+			tried = true
+			f := e.flowOf(st, m)
+			if side == m.OrigSide {
+				f.Orig = v
+			} else {
+				f.Resp = v
+			}
+			if e.attempt(st, f, spoke) {
+				return true
+			}
+		}
+	}
 	full := st.feed(&e.lim, side, seq, syn, payload)
 	spoke := st.spoke()
-	if !full && st.attempts < maxAttempts && len(payload) > 0 && (spoke || st.proto == 17) {
-		st.attempts++
-		f := st.flow(m)
-		i, score := e.best(&f)
-		if score >= sureEnough && e.enough(i, &f, spoke) {
-			e.stats.Early++
-			e.finish(st, &f, i, score)
-			return true
-		}
-		if i < 0 && (st.attempts == maxAttempts || (st.proto == 17 && !spoke)) {
-			// Nothing recognised the first messages (for UDP, the first
-			// datagram): more of the same will not help, and an unknown
-			// flow should not hold buffers until it goes idle.
-			e.finish(st, &f, -1, 0)
+	if !tried && !full && st.attempts < maxAttempts && len(payload) > 0 && (spoke || st.proto == 17) {
+		if e.attempt(st, e.flowOf(st, m), spoke) {
 			return true
 		}
 	}
 	if full {
 		e.Decide(st, m)
+		return true
+	}
+	return false
+}
+
+// attempt tries to decide st early from f, what its buffers hold; it
+// reports whether it did.
+func (e *Engine) attempt(st *State, f *Flow, spoke bool) bool {
+	st.attempts++
+	i, score := e.best(f)
+	if score >= sureEnough && e.enough(i, f, spoke) {
+		e.stats.Early++
+		e.finish(st, f, i, score)
+		return true
+	}
+	if i < 0 && (st.attempts == maxAttempts || (st.proto == 17 && !spoke)) {
+		// Nothing recognised the first messages (for UDP, the first
+		// datagram): more of the same will not help, and an unknown
+		// flow should not hold buffers until it goes idle.
+		e.finish(st, f, -1, 0)
 		return true
 	}
 	return false
@@ -193,15 +230,22 @@ func (e *Engine) Decide(st *State, m Meta) (string, *schema.L7) {
 		e.recycle(st)
 		return "", nil
 	}
-	f := st.flow(m)
+	f := e.flowOf(st, m)
 	if len(f.Orig.Data)+len(f.Resp.Data) == 0 {
 		st.done = true
 		e.recycle(st)
 		return "", nil
 	}
-	i, score := e.best(&f)
-	e.finish(st, &f, i, score)
+	i, score := e.best(f)
+	e.finish(st, f, i, score)
 	return st.app, st.l7
+}
+
+// flowOf fills the engine's Flow from st's buffers.
+func (e *Engine) flowOf(st *State, m Meta) *Flow {
+	e.flow = st.flow(m)
+	e.flow.strs = &e.strs
+	return &e.flow
 }
 
 // finish labels st with analyzer i (or by port when i < 0), counts it
@@ -262,9 +306,16 @@ func (e *Engine) best(f *Flow) (int, float64) {
 // the client port.
 func (e *Engine) label(f *Flow, i int, score float64) (string, *schema.L7) {
 	if i >= 0 {
-		l7 := &schema.L7{By: "content", Confidence: score}
-		e.list[i].Decode(f, l7)
-		return e.list[i].App, l7
+		a := &e.list[i]
+		var l7 *schema.L7
+		if a.NewL7 != nil {
+			l7 = a.NewL7()
+		} else {
+			l7 = new(schema.L7)
+		}
+		l7.By, l7.Confidence = "content", score
+		a.Decode(f, l7)
+		return a.App, l7
 	}
 	if app := e.portApp(f.Proto, f.RespPort); app != "" {
 		return app, &schema.L7{By: "port", Confidence: portConfidence}

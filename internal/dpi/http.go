@@ -14,14 +14,19 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
-// httpMethods are the request methods Match accepts (RFC 9110 and
+// isHTTPMethod reports the request methods Match accepts (RFC 9110 and
 // WebDAV). NOTIFY and M-SEARCH are left to SSDP.
-var httpMethods = [][]byte{
-	[]byte("GET "), []byte("POST "), []byte("HEAD "), []byte("PUT "), []byte("DELETE "),
-	[]byte("OPTIONS "), []byte("PATCH "), []byte("CONNECT "), []byte("TRACE "),
-	[]byte("PROPFIND "), []byte("PROPPATCH "), []byte("MKCOL "), []byte("COPY "),
-	[]byte("MOVE "), []byte("LOCK "), []byte("UNLOCK "), []byte("REPORT "),
+func isHTTPMethod(m []byte) bool {
+	switch string(m) { // no allocation: the compiler compares the bytes
+	case "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+		"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT":
+		return true
+	}
+	return false
 }
+
+// maxMethod is the longest method isHTTPMethod accepts.
+const maxMethod = len("PROPPATCH")
 
 var (
 	http1    = []byte(" HTTP/1.")
@@ -43,6 +48,7 @@ var httpAnalyzer = Analyzer{
 		return 0
 	},
 	Decode: decodeHTTP,
+	NewL7:  newHTTPL7,
 	// Enough: the first request's and response's heads are whole.
 	Enough: func(f *Flow) bool {
 		return bytes.Contains(f.Orig.Data, crlf2) && bytes.Contains(f.Resp.Data, crlf2)
@@ -54,13 +60,11 @@ var crlf2 = []byte("\r\n\r\n")
 // isHTTPRequest looks for "METHOD URI HTTP/1." on the first line, or a
 // long URI that the buffer limit cut.
 func isHTTPRequest(b []byte) bool {
-	var rest []byte
-	for _, m := range httpMethods {
-		if bytes.HasPrefix(b, m) {
-			rest = b[len(m):]
-			break
-		}
+	sp := bytes.IndexByte(b[:min(len(b), maxMethod+1)], ' ')
+	if sp < 0 || !isHTTPMethod(b[:sp]) {
+		return false
 	}
+	rest := b[sp+1:]
 	if len(rest) == 0 || rest[0] == ' ' {
 		return false
 	}
@@ -83,14 +87,14 @@ func isHTTPResponse(b []byte) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func decodeHTTP(f *Flow, l7 *schema.L7) {
-	h := &schema.HTTP{}
+	h := record(l7.HTTP)
 	for data, first := f.Orig.Data, true; isHTTPRequest(data); first = false {
 		hd := parseHTTPHead(data)
 		if first {
 			method, rest, _ := bytes.Cut(hd.line, []byte(" "))
 			uri, _, _ := bytes.Cut(rest, []byte(" "))
-			h.Method, h.URI = string(method), string(uri)
-			h.Host, h.UserAgent = string(hd.host), string(hd.userAgent)
+			h.Method, h.URI = f.strs.str(method), string(uri) // URIs seldom repeat
+			h.Host, h.UserAgent = f.strs.str(hd.host), f.strs.str(hd.userAgent)
 			basicAuth(hd.auth, l7)
 		}
 		h.Requests++
@@ -108,20 +112,20 @@ func decodeHTTP(f *Flow, l7 *schema.L7) {
 		}
 		data = data[hd.end+n:]
 	}
-	httpResponse(f.Resp.Data, h)
+	httpResponse(f.Resp.Data, h, f.strs)
 	l7.HTTP = h
 }
 
 // httpResponse sets the status and Server of the first final response
 // (a 1xx interim response has no body, so the next head follows it).
-func httpResponse(data []byte, h *schema.HTTP) {
+func httpResponse(data []byte, h *schema.HTTP, strs *strTable) {
 	for range 4 {
 		if !isHTTPResponse(data) {
 			return
 		}
 		hd := parseHTTPHead(data)
 		code, _ := strconv.Atoi(string(data[9:12]))
-		h.Status, h.Server = code, string(hd.server)
+		h.Status, h.Server = code, strs.str(hd.server)
 		if code >= 200 || !hd.complete {
 			return
 		}
@@ -164,19 +168,20 @@ func parseHTTPHead(data []byte) httpHead {
 		if !ok {
 			continue
 		}
-		value = bytes.TrimSpace(value)
-		switch {
-		case bytes.EqualFold(name, []byte("Host")):
-			h.host = value
-		case bytes.EqualFold(name, []byte("User-Agent")):
-			h.userAgent = value
-		case bytes.EqualFold(name, []byte("Server")):
-			h.server = value
-		case bytes.EqualFold(name, []byte("Authorization")):
-			h.auth = value
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			h.contentLength = value
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+		// The lengths first: most headers are none of these, and
+		// comparing lengths spares folding their names.
+		switch n := len(name); {
+		case n == len("Host") && bytes.EqualFold(name, []byte("Host")):
+			h.host = bytes.TrimSpace(value)
+		case n == len("User-Agent") && bytes.EqualFold(name, []byte("User-Agent")):
+			h.userAgent = bytes.TrimSpace(value)
+		case n == len("Server") && bytes.EqualFold(name, []byte("Server")):
+			h.server = bytes.TrimSpace(value)
+		case n == len("Authorization") && bytes.EqualFold(name, []byte("Authorization")):
+			h.auth = bytes.TrimSpace(value)
+		case n == len("Content-Length") && bytes.EqualFold(name, []byte("Content-Length")):
+			h.contentLength = bytes.TrimSpace(value)
+		case n == len("Transfer-Encoding") && bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			h.chunked = bytes.Contains(bytes.ToLower(value), []byte("chunked"))
 		}
 	}

@@ -1,22 +1,21 @@
 // Local name protocols, where devices announce who they are: mDNS (RFC
 // 6762), LLMNR (RFC 4795) and NetBIOS name service (RFC 1002) share the
 // DNS message format and decoder (dns.go); SSDP (UPnP discovery) is
-// HTTP-like text over UDP. NetBIOS records are walked by hand because
-// their types 0x20/0x21 collide with DNS NIMLOC/SRV, which miekg/dns
-// would decode with the wrong layout.
+// HTTP-like text over UDP. NetBIOS record data is read as raw bytes
+// because its types 0x20/0x21 collide with DNS NIMLOC/SRV, whose layout
+// differs.
 
 package dpi
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"net/netip"
 	"net/textproto"
 	"slices"
 	"strings"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -35,6 +34,7 @@ var mdnsAnalyzer = Analyzer{
 		return 0
 	},
 	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorMDNS) },
+	NewL7:  newDNSL7,
 }
 
 var llmnrAnalyzer = Analyzer{
@@ -46,6 +46,7 @@ var llmnrAnalyzer = Analyzer{
 		return 0
 	},
 	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorLLMNR) },
+	NewL7:  newDNSL7,
 }
 
 var netbiosAnalyzer = Analyzer{
@@ -57,6 +58,7 @@ var netbiosAnalyzer = Analyzer{
 		return 0
 	},
 	Decode: func(f *Flow, l7 *schema.L7) { decodeDNS(f, l7, flavorNetBIOS) },
+	NewL7:  newDNSL7,
 }
 
 // isNetBIOSEncoded reports whether a label is a first-level encoded
@@ -72,42 +74,51 @@ func isNetBIOSEncoded(label []byte) bool {
 
 // netbiosName decodes the first label of an encoded name ("FEEFFDFE…" →
 // "TEST"), dropping the 16th byte (the service suffix) and the padding.
-func netbiosName(name string) string {
-	label, _, _ := strings.Cut(name, ".")
-	if !isNetBIOSEncoded([]byte(label)) {
-		return strings.TrimSuffix(name, ".")
+func netbiosName(name string) string { return netbiosNameBytes([]byte(name)) }
+
+// netbiosNameBytes is netbiosName of a name's bytes, labels joined by
+// dots; a name that is not encoded comes out as it is, without the root
+// dot.
+func netbiosNameBytes(name []byte) string {
+	label, _, _ := bytes.Cut(name, []byte("."))
+	if !isNetBIOSEncoded(label) {
+		if len(name) > 1 {
+			name = bytes.TrimSuffix(name, []byte("."))
+		} else {
+			name = nil // the root
+		}
+		return strings.ToValidUTF8(string(name), "?")
 	}
 	var b [16]byte
 	for i := range b {
 		b[i] = (label[2*i]-'A')<<4 | (label[2*i+1] - 'A')
 	}
-	return strings.ToValidUTF8(strings.TrimRight(string(b[:15]), " \x00"), "?")
+	return strings.ToValidUTF8(string(bytes.TrimRight(b[:15], " \x00")), "?")
 }
 
 // netbiosRRs calls fn for each record after the questions with its
 // section (1 answer, 2 authority, 3 additional), owner, type and data.
-func netbiosRRs(msg []byte, fn func(sec int, owner string, typ uint16, rdata []byte)) {
-	if len(msg) < 12 {
+// The data is a copy (dnsmessage hands out no slice of the message), so
+// a response costs an allocation per record; NetBIOS is rare enough.
+func netbiosRRs(msg []byte, fn func(sec int, owner *dnsmessage.Name, typ uint16, rdata []byte)) {
+	var p dnsmessage.Parser
+	if !startRRs(&p, msg) {
 		return
 	}
-	off := 12
-	for i := binary.BigEndian.Uint16(msg[4:]); i > 0; i-- {
-		_, next, err := dns.UnpackDomainName(msg, off)
-		if err != nil || next+4 > len(msg) {
-			return
-		}
-		off = next + 4
-	}
-	counts := [3]uint16{binary.BigEndian.Uint16(msg[6:]), binary.BigEndian.Uint16(msg[8:]), binary.BigEndian.Uint16(msg[10:])}
-	for sec, n := range counts {
-		for ; n > 0; n-- {
-			owner, next, err := dns.UnpackDomainName(msg, off)
-			if err != nil || next+10 > len(msg) {
+	for sec := secAnswers; sec <= secAdditionals; sec++ {
+		for {
+			h, err := nextRR(&p, sec)
+			if err == dnsmessage.ErrSectionDone {
+				break
+			}
+			if err != nil {
 				return
 			}
-			end := min(next+10+int(binary.BigEndian.Uint16(msg[next+8:])), len(msg))
-			fn(sec+1, owner, binary.BigEndian.Uint16(msg[next:]), msg[next+10:end])
-			off = end
+			r, err := p.UnknownResource() // any type: the data as it is
+			if err != nil {
+				return // cut short
+			}
+			fn(sec, &h.Name, uint16(h.Type), r.Data)
 		}
 	}
 }
@@ -116,7 +127,7 @@ func netbiosRRs(msg []byte, fn func(sec int, owner string, typ uint16, rdata []b
 // NBSTAT (node status) answers.
 func netbiosAnswers(msg []byte) []string {
 	var out []string
-	netbiosRRs(msg, func(sec int, _ string, typ uint16, rdata []byte) {
+	netbiosRRs(msg, func(sec int, _ *dnsmessage.Name, typ uint16, rdata []byte) {
 		if sec != 1 {
 			return
 		}
@@ -163,15 +174,18 @@ func netbiosNames(msg []byte, l7 *schema.L7) {
 	response := msg[2]&0x80 != 0
 	opcode := msg[2] >> 3 & 0xf
 	if !response && opcode >= 5 {
-		if name, _, err := dns.UnpackDomainName(msg, 12); err == nil {
-			addName(l7, netbiosName(name))
+		var p dnsmessage.Parser
+		if _, err := p.Start(msg); err == nil {
+			if q, err := p.Question(); err == nil {
+				addName(l7, netbiosNameBytes(q.Name.Data[:q.Name.Length]))
+			}
 		}
 		return
 	}
 	if !response || msg[3]&0xf != 0 {
 		return
 	}
-	netbiosRRs(msg, func(sec int, owner string, typ uint16, rdata []byte) {
+	netbiosRRs(msg, func(sec int, owner *dnsmessage.Name, typ uint16, rdata []byte) {
 		if sec != 1 {
 			return
 		}
@@ -179,7 +193,7 @@ func netbiosNames(msg []byte, l7 *schema.L7) {
 			for _, n := range nbstatNames(rdata) {
 				addName(l7, n)
 			}
-		} else if n := netbiosName(owner); n != "*" {
+		} else if n := netbiosNameBytes(owner.Data[:owner.Length]); n != "*" {
 			addName(l7, n)
 		}
 	})

@@ -100,6 +100,9 @@ func (st *State) feed(lim *Limits, side int, seq uint32, syn bool, payload []byt
 			st.tcp(lim, s, seq, payload)
 		}
 	} else if len(payload) > 0 && !s.closed {
+		if s.Ends == nil {
+			s.Ends = make([]int, 0, min(lim.Packets, 64)) // grown once, then recycled
+		}
 		s.pkts++
 		n := min(len(payload), lim.Bytes-len(s.Data))
 		s.Data = append(s.Data, payload[:n]...)
@@ -159,6 +162,33 @@ func (st *State) append(lim *Limits, s *stream, seq uint32, data []byte) {
 	if s.cut || len(s.Data) >= lim.Bytes {
 		s.closed = true
 	}
+}
+
+// view returns the side that feeding payload would make of side's stream
+// when it is the stream's first payload, taken in whole and in order,
+// and the flow would not be full after it (Feed then decides instead):
+// the payload where it lies, without a copy. end holds a UDP side's Ends.
+func (st *State) view(lim *Limits, side int, seq uint32, syn bool, payload []byte, end *[1]int) (Side, bool) {
+	s := &st.b[side]
+	if len(payload) == 0 || lim.Packets <= 1 || st.proto == 6 && syn ||
+		s.pkts > 0 || len(s.Data) > 0 || s.closed || len(s.pending) > 0 {
+		return Side{}, false
+	}
+	n := min(len(payload), lim.Bytes)
+	cut := n < len(payload)
+	if (cut || n >= lim.Bytes) && st.b[1-side].closed {
+		return Side{}, false // full: Decide
+	}
+	v := Side{Data: payload[:n:n], Complete: !cut}
+	if st.proto == 6 {
+		if s.started && seq != s.next {
+			return Side{}, false // a gap or an overlap: feed sorts it out
+		}
+	} else {
+		end[0] = n
+		v.Ends = end[:]
+	}
+	return v, true
 }
 
 // flow is what the decoders see of the buffers now.

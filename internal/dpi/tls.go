@@ -16,6 +16,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -47,6 +48,7 @@ var tlsAnalyzer = Analyzer{
 	},
 	Decode: decodeTLS,
 	Enough: tlsEnough,
+	NewL7:  newTLSL7,
 }
 
 // tlsEnough waits for a whole ClientHello (JA4) and the end of the
@@ -107,13 +109,13 @@ func isTLSHello(b []byte, typ byte) bool {
 // cleartext (ChangeCipherSpec, or TLS 1.3's encrypted records).
 func tlsMessages(data []byte, fn func(typ uint8, body []byte, whole bool) bool) {
 	var hs []byte
-	for len(data) >= 5 && data[0] == 22 {
+	for first := true; len(data) >= 5 && data[0] == 22; first = false {
 		n := int(binary.BigEndian.Uint16(data[3:]))
 		end := min(5+n, len(data))
-		if hs == nil && end == len(data) {
-			hs = data[5:end] // one record: no copy
+		if first {
+			hs = data[5:end:end] // no copy while the messages fit one record
 		} else {
-			hs = append(hs[:len(hs):len(hs)], data[5:end]...)
+			hs = append(hs, data[5:end]...) // a copy: hs's capacity ends with its record
 		}
 		data = data[end:]
 	}
@@ -131,11 +133,14 @@ func tlsMessages(data []byte, fn func(typ uint8, body []byte, whole bool) bool) 
 }
 
 func decodeTLS(f *Flow, l7 *schema.L7) {
-	t := &schema.TLS{}
+	t := record(l7.TLS)
+	alpn := t.ALPN[:0] // room NewL7 made, if any
+	t.ALPN = nil
 	tlsMessages(f.Orig.Data, func(typ uint8, body []byte, whole bool) bool {
 		if typ == tlsClientHello {
-			ch, ok := parseClientHello(body)
-			t.SNI, t.ALPN = ch.sni, ch.alpn
+			ch := clientHello{strs: f.strs, alpn: alpn}
+			ok := parseClientHello(body, &ch)
+			t.SNI, t.ALPN = ch.sni, orNil(ch.alpn)
 			if ok && whole {
 				t.JA4 = ja4(&ch)
 			}
@@ -162,32 +167,33 @@ func decodeTLS(f *Flow, l7 *schema.L7) {
 	l7.TLS = t
 }
 
-// parseClientHello reads what it can of a ClientHello; ok is false when
-// it was cut short or malformed, so its extensions may be missing.
-func parseClientHello(body []byte) (ch clientHello, ok bool) {
+// parseClientHello reads what it can of a ClientHello into ch, which the
+// caller owns so that it stays on the stack; ok is false when it was cut
+// short or malformed, so its extensions may be missing.
+func parseClientHello(body []byte, ch *clientHello) (ok bool) {
 	s := cryptobyte.String(body)
 	var sid, ciphers, comp cryptobyte.String
 	if !s.ReadUint16(&ch.version) || !s.Skip(32) || !s.ReadUint8LengthPrefixed(&sid) {
-		return ch, false
+		return false
 	}
 	if !s.ReadUint16LengthPrefixed(&ciphers) {
-		return ch, false
+		return false
 	}
 	var c uint16
 	for ciphers.ReadUint16(&c) {
-		ch.ciphers = append(ch.ciphers, c)
+		ch.ciphers.add(c)
 	}
 	if !s.ReadUint8LengthPrefixed(&comp) {
-		return ch, false
+		return false
 	}
 	if s.Empty() {
-		return ch, true // no extensions (SSL 3.0 style)
+		return true // no extensions (SSL 3.0 style)
 	}
 	var exts cryptobyte.String
 	rest := s // a failed read consumes the length
 	if ok = s.ReadUint16LengthPrefixed(&exts); !ok {
 		if !rest.Skip(2) {
-			return ch, false
+			return false
 		}
 		exts = rest // cut short: read the extensions that are there
 	}
@@ -195,14 +201,14 @@ func parseClientHello(body []byte) (ch clientHello, ok bool) {
 		var typ uint16
 		var data cryptobyte.String
 		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return ch, false
+			return false
 		}
-		ch.exts = append(ch.exts, typ)
+		ch.exts.add(typ)
 		if !ch.readExtension(typ, data) {
 			ok = false
 		}
 	}
-	return ch, ok
+	return ok
 }
 
 // readExtension decodes the extensions that schema.TLS and JA4 use.
@@ -220,7 +226,7 @@ func (ch *clientHello) readExtension(typ uint16, data cryptobyte.String) bool {
 				return false
 			}
 			if kind == 0 && ch.sni == "" {
-				ch.sni = string(name)
+				ch.sni = ch.strs.str(name)
 			}
 		}
 	case 0x0010: // application_layer_protocol_negotiation
@@ -228,12 +234,22 @@ func (ch *clientHello) readExtension(typ uint16, data cryptobyte.String) bool {
 		if !data.ReadUint16LengthPrefixed(&list) {
 			return false
 		}
+		// The protocols are substrings of one copy of the list, which a
+		// first pass counts: two allocations for the list, not one per
+		// protocol and more as it grows.
+		n := 0
+		for l := list; len(l) > 0 && 1+int(l[0]) <= len(l); l = l[1+int(l[0]):] {
+			n++
+		}
+		ch.alpn = slices.Grow(ch.alpn, n)
+		all, off := ch.strs.str(list), 0
 		for !list.Empty() {
 			var proto cryptobyte.String
 			if !list.ReadUint8LengthPrefixed(&proto) {
 				return false
 			}
-			ch.alpn = append(ch.alpn, string(proto))
+			ch.alpn = append(ch.alpn, all[off+1:off+1+len(proto)])
+			off += 1 + len(proto)
 		}
 	case 0x002b: // supported_versions
 		var list cryptobyte.String
@@ -242,7 +258,7 @@ func (ch *clientHello) readExtension(typ uint16, data cryptobyte.String) bool {
 		}
 		var v uint16
 		for list.ReadUint16(&v) {
-			ch.versions = append(ch.versions, v)
+			ch.versions.add(v)
 		}
 	case 0x000d: // signature_algorithms
 		var list cryptobyte.String
@@ -251,7 +267,7 @@ func (ch *clientHello) readExtension(typ uint16, data cryptobyte.String) bool {
 		}
 		var v uint16
 		for list.ReadUint16(&v) {
-			ch.sigAlgs = append(ch.sigAlgs, v)
+			ch.sigAlgs.add(v)
 		}
 	}
 	return true
