@@ -36,7 +36,9 @@ var dnp3CRCTable = func() (t [256]uint16) {
 	return t
 }()
 
-func dnp3CRC(b []byte) uint16 {
+// DNP3CRC is DNP3's CRC-16 (CRC-16/DNP) of b, as the link layer carries
+// it after the header and each data block (synth writes frames with it).
+func DNP3CRC(b []byte) uint16 {
 	var c uint16
 	for _, x := range b {
 		c = c>>8 ^ dnp3CRCTable[byte(c)^x]
@@ -60,14 +62,14 @@ func dnp3Next(b []byte) (fr dnp3Frame, size int, status int) {
 		}
 		return fr, 0, otShort
 	}
-	if b[0] != 0x05 || b[1] != 0x64 || b[2] < 5 || dnp3CRC(b[:8]) != binary.LittleEndian.Uint16(b[8:10]) {
+	if b[0] != 0x05 || b[1] != 0x64 || b[2] < 5 || DNP3CRC(b[:8]) != binary.LittleEndian.Uint16(b[8:10]) {
 		return fr, 0, otBad
 	}
 	fr = dnp3Frame{dst: binary.LittleEndian.Uint16(b[4:6]), src: binary.LittleEndian.Uint16(b[6:8])}
 	user := int(b[2]) - 5 // LEN counts control, addresses and user data
 	size = 10 + user + 2*((user+15)/16)
 	if first := min(user, 16); first > 0 && len(b) >= 10+first+2 {
-		if blk := b[10 : 10+first]; dnp3CRC(blk) == binary.LittleEndian.Uint16(b[10+first:]) {
+		if blk := b[10 : 10+first]; DNP3CRC(blk) == binary.LittleEndian.Uint16(b[10+first:]) {
 			fr.block = blk
 		}
 	}

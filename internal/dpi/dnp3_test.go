@@ -15,11 +15,11 @@ import (
 func TestDNP3CRC(t *testing.T) {
 	for _, frame := range []string{"056405c900000000364c", "056405c901000000de8e", "056408c401000200390ddece0e6cd1"} {
 		b := otHex(t, frame)
-		if got := dnp3CRC(b[:8]); got != binary.LittleEndian.Uint16(b[8:10]) {
+		if got := DNP3CRC(b[:8]); got != binary.LittleEndian.Uint16(b[8:10]) {
 			t.Errorf("%s: header CRC %04x", frame, got)
 		}
 		if len(b) > 10 {
-			if got := dnp3CRC(b[10 : len(b)-2]); got != binary.LittleEndian.Uint16(b[len(b)-2:]) {
+			if got := DNP3CRC(b[10 : len(b)-2]); got != binary.LittleEndian.Uint16(b[len(b)-2:]) {
 				t.Errorf("%s: block CRC %04x", frame, got)
 			}
 		}
@@ -35,11 +35,11 @@ func dnp3Build(ctrl byte, dst, src uint16, user string) string {
 		panic(err)
 	}
 	b := []byte{0x05, 0x64, byte(5 + len(u)), ctrl, byte(dst), byte(dst >> 8), byte(src), byte(src >> 8)}
-	b = binary.LittleEndian.AppendUint16(b, dnp3CRC(b))
+	b = binary.LittleEndian.AppendUint16(b, DNP3CRC(b))
 	for len(u) > 0 {
 		n := min(16, len(u))
 		b = append(b, u[:n]...)
-		b = binary.LittleEndian.AppendUint16(b, dnp3CRC(u[:n]))
+		b = binary.LittleEndian.AppendUint16(b, DNP3CRC(u[:n]))
 		u = u[n:]
 	}
 	return hex.EncodeToString(b)
@@ -59,7 +59,7 @@ func dnp3Cases() []otCase {
 	badHeader := read[:16] + "0000" + read[20:]
 	badBlock := read[:len(read)-4] + "0000"
 	short := []byte{0x05, 0x64, 0x04, 0xc4, 0x0a, 0x00, 0x01, 0x00} // LEN 4, CRC right
-	lenBelow5 := hex.EncodeToString(binary.LittleEndian.AppendUint16(short, dnp3CRC(short)))
+	lenBelow5 := hex.EncodeToString(binary.LittleEndian.AppendUint16(short, DNP3CRC(short)))
 	return []otCase{
 		{
 			name:  "request link status, answered (nmap dnp3-info probe)",
@@ -104,3 +104,10 @@ func dnp3Cases() []otCase {
 func TestDNP3(t *testing.T) { otTable(t, dnp3Analyzer, dnp3Cases()) }
 
 func dnp3Seeds(t testing.TB) []otSeed { return otCaseSeeds(t, dnp3Cases()) }
+
+func TestDNP3CRCCheckValue(t *testing.T) {
+	// CRC-16/DNP's check value (the CRC of "123456789").
+	if got := DNP3CRC([]byte("123456789")); got != 0xea82 {
+		t.Errorf("crc %#04x, want 0xea82", got)
+	}
+}

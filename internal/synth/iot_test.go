@@ -45,13 +45,6 @@ func TestIoTDeterministic(t *testing.T) {
 	}
 }
 
-func TestDNPCRC(t *testing.T) {
-	// CRC-16/DNP's check value (the CRC of "123456789").
-	if got := dnpCRC([]byte("123456789")); got != 0xea82 {
-		t.Errorf("crc %#04x, want 0xea82", got)
-	}
-}
-
 // host is the name device dev goes by in every protocol.
 func host(dev int) string { return fmt.Sprintf("%s-%04d", roleNames[roleOf(dev)], dev) }
 

@@ -1,6 +1,10 @@
 package synth
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/osprey-ndr/osprey/internal/dpi"
+)
 
 // Payloads of the IoT mix's OT protocols: Modbus/TCP, S7comm, DNP3 and
 // BACnet/IP. A request and its response derive their parameters from
@@ -220,33 +224,9 @@ func (g *gen) dnp3(b []byte, c *conv, i int) []byte {
 	return b
 }
 
-// dnpTable drives CRC-16/DNP: polynomial 0x3D65, reflected.
-var dnpTable = func() (t [256]uint16) {
-	for i := range t {
-		v := uint16(i)
-		for range 8 {
-			if v&1 != 0 {
-				v = v>>1 ^ 0xa6bc
-			} else {
-				v >>= 1
-			}
-		}
-		t[i] = v
-	}
-	return t
-}()
-
-func dnpCRC(p []byte) uint16 {
-	var crc uint16
-	for _, v := range p {
-		crc = crc>>8 ^ dnpTable[byte(crc)^v]
-	}
-	return ^crc
-}
-
 // appendDNPCRC appends the CRC of b[from:], low byte first.
 func appendDNPCRC(b []byte, from int) []byte {
-	crc := dnpCRC(b[from:])
+	crc := dpi.DNP3CRC(b[from:])
 	return append(b, byte(crc), byte(crc>>8))
 }
 
