@@ -1,10 +1,6 @@
 package dpi
 
-import (
-	"sort"
-
-	"github.com/osprey-ndr/osprey/internal/schema"
-)
+import "github.com/osprey-ndr/osprey/internal/schema"
 
 // Confidence of a label chosen by port alone: the server port is a hint,
 // the client port a weaker one.
@@ -225,17 +221,12 @@ func (e *Engine) Decide(st *State, m Meta) (string, *schema.L7) {
 	if st.done {
 		return st.app, st.l7
 	}
-	if st.b == nil { // no payload came
+	if st.b == nil || len(st.b[0].Data)+len(st.b[1].Data) == 0 { // no payload came
 		st.done = true
 		e.recycle(st)
 		return "", nil
 	}
 	f := e.flowOf(st, m)
-	if len(f.Orig.Data)+len(f.Resp.Data) == 0 {
-		st.done = true
-		e.recycle(st)
-		return "", nil
-	}
 	i, score := e.best(f)
 	e.finish(st, f, i, score)
 	return st.app, st.l7
@@ -341,18 +332,4 @@ func contains(s []int, v int) bool {
 		}
 	}
 	return false
-}
-
-// Apps lists the labels the analyzers can give, sorted.
-func Apps() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, a := range analyzers() {
-		if !seen[a.App] {
-			seen[a.App] = true
-			out = append(out, a.App)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

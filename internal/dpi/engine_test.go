@@ -136,7 +136,7 @@ func TestUnknownFlowsStopBuffering(t *testing.T) {
 	if decided := e.Feed(st, Meta{OrigPort: 40000, RespPort: 40001}, 0, 0, false, []byte("????")); !decided {
 		t.Fatal("a one-way UDP flow whose first datagram nothing recognised is still buffering")
 	}
-	if app, l7 := st.Result(); app != "" || l7 != nil || e.active != 0 || len(e.free) != 1 {
+	if app, l7 := e.Decide(st, Meta{}); app != "" || l7 != nil || e.active != 0 || len(e.free) != 1 {
 		t.Errorf("unknown flow: app %q l7 %v, %d active, %d buffers free", app, l7, e.active, len(e.free))
 	}
 	scan := e.Start(6)

@@ -202,10 +202,3 @@ func (st *State) flow(m Meta) Flow {
 
 // spoke reports whether both directions have payload.
 func (st *State) spoke() bool { return len(st.b[0].Data) > 0 && len(st.b[1].Data) > 0 }
-
-// Done reports whether the flow was identified (no more feeding needed).
-func (st *State) Done() bool { return st.done }
-
-// Result is the decided label and metadata ("" and nil before Decide or
-// when nothing was recognised).
-func (st *State) Result() (string, *schema.L7) { return st.app, st.l7 }
