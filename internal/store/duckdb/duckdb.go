@@ -22,17 +22,17 @@ import (
 const File = "osprey.duckdb"
 
 // Store is a DuckDB store. Queries run on a pool of connections; writes
-// go through connections of their own, each with its staging tables, so
-// that one batch is staged (Go and the Appender, one core) while another
-// is moved into the tables (DuckDB, every core). Moving is serialised by
-// mu, which keeps the skip-what-is-stored lookup exact.
+// go through connections of their own, so that one batch is prepared in
+// Go while another is in DuckDB. DuckDB's share is serialised by mu,
+// which keeps the skip-what-is-stored lookup exact.
 type Store struct {
 	*sqlstore.DB
 	mu      sync.Mutex
 	writers chan *sql.Conn
+	batches batches
 }
 
-// stagers is how many batches may be staged at once.
+// stagers is how many batches may be written at once.
 const stagers = 2
 
 var _ store.Store = (*Store)(nil)
@@ -58,12 +58,14 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	s.writers = make(chan *sql.Conn, stagers)
-	for range stagers {
+	for i := range stagers {
 		c, err := db.Conn(ctx)
+		if err == nil && i == 0 {
+			err = s.batches.register(c) // for the database, not only c
+		}
 		if err == nil {
 			for _, q := range []string{
 				"SET checkpoint_threshold = '1GB'", // fewer, larger checkpoints while ingesting
-				stageTable,
 				"CREATE TEMP TABLE stage_metrics AS SELECT * FROM device_metrics LIMIT 0",
 			} {
 				if _, err = c.ExecContext(ctx, q); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,51 +15,10 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
-// dedupe drops what is already stored, by record id: a time-pruned lookup
-// (the zone maps skip every row group outside the batch's span).
-const dedupe = `DELETE FROM stage_sessions s WHERE EXISTS (
-	SELECT 1 FROM sessions t WHERE t.end_us BETWEEN (SELECT min(end_us) FROM stage_sessions) AND (SELECT max(end_us) FROM stage_sessions)
-	AND t.tenant = s.tenant AND t.uid = s.uid AND t.seq = s.seq)`
-
-// rollups are the per-minute tables: their key columns, and those
-// columns' values for each end of a staged record (the device rollup
-// counts a record once per end).
-var rollups = []struct {
-	table, key string
-	ends       []string
-}{
-	{"rollup_app", "app", []string{"app"}},
-	{"rollup_segment", "orig_segment, resp_segment", []string{"orig_segment, resp_segment"}},
-	{"rollup_device", "device", []string{"orig_device AS device", "resp_device AS device"}},
-}
-
-// rollupSQL keeps each rollup at one row per (tenant, minute, key): the
-// minutes a batch touches are read back (zone maps prune the rest),
-// merged with the batch's sums and rewritten, in the transaction that
-// stores the batch. This is an upsert without an index.
-func rollupSQL() []string {
-	const span = "BETWEEN (SELECT min(end_us) // 60000000 * 60000000 FROM stage_sessions) AND (SELECT max(end_us) FROM stage_sessions)"
-	const sums = "sum(bytes) AS bytes, sum(packets) AS packets, sum(sessions) AS sessions"
-	var out []string
-	for _, r := range rollups {
-		var parts []string
-		for _, e := range r.ends {
-			parts = append(parts, "SELECT tenant, end_us // 60000000 * 60000000 AS minute_us, "+e+
-				", d_orig_bytes + d_resp_bytes AS bytes, d_orig_pkts + d_resp_pkts AS packets, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS sessions FROM stage_sessions")
-		}
-		parts = append(parts, "SELECT tenant, minute_us, "+r.key+", bytes, packets, sessions FROM "+r.table+" WHERE minute_us "+span)
-		out = append(out,
-			"CREATE OR REPLACE TEMP TABLE merged AS SELECT tenant, minute_us, "+r.key+", "+sums+" FROM ("+strings.Join(parts, " UNION ALL ")+") GROUP BY ALL",
-			"DELETE FROM "+r.table+" WHERE minute_us "+span,
-			"INSERT INTO "+r.table+" SELECT * FROM merged")
-	}
-	return append(out, "DROP TABLE merged")
-}
-
-// WriteSessions appends the batch to a staging table with DuckDB's
-// Appender, drops records already stored, and moves the rest into
-// sessions and the rollups in one transaction: a retried batch, or one
-// that failed half-way, never counts twice.
+// WriteSessions drops the records already stored (and repeats within
+// the batch), then stores the rest in sessions and adds them to the
+// rollups, in one transaction: a retried batch, or one that failed
+// half-way, never counts twice.
 func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
@@ -68,39 +28,33 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		return 0, err
 	}
 	defer release()
-	type id struct {
-		tenant, uid string
-		seq         uint32
-	}
-	seen := make(map[id]bool, len(batch))
-	err = stage(c, batch, func(r *store.Record) bool {
-		k := id{r.Tenant, r.UID, r.Seq}
-		if seen[k] {
-			return true // the same record twice in one batch
-		}
-		seen[k] = true
-		return false
-	})
-	defer c.ExecContext(context.WithoutCancel(ctx), "DELETE FROM stage_sessions")
+	// Go's share is done before taking the lock, while another batch may
+	// be in DuckDB; it is redone in the rare case that some records turn
+	// out to be stored already (a retry).
+	recs := uniqueRecords(batch)
+	spans := timeSpans(recs)
+	src, rollups, err := prepare(recs)
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
-	var n int
-	s.mu.Lock()
+	s.mu.Lock() // from the lookup to the commit, so that the lookup stays exact
 	defer s.mu.Unlock()
+	n := len(recs)
+	if recs, err = s.unstored(ctx, c, recs, spans); err != nil || len(recs) == 0 {
+		return 0, err
+	}
+	if len(recs) < n {
+		if src, rollups, err = prepare(recs); err != nil {
+			return 0, fmt.Errorf("write sessions: %w", err)
+		}
+	}
 	err = tx(ctx, c, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, dedupe); err != nil {
+		if err := s.batches.insert(ctx, tx, insertSessions, src); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM stage_sessions").Scan(&n); err != nil || n == 0 {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, insertSessions); err != nil {
-			return err
-		}
-		for _, q := range rollupSQL() {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
+		for _, u := range rollups {
+			if err := u.store(ctx, tx, &s.batches, spans); err != nil {
+				return fmt.Errorf("%s: %w", u.table, err)
 			}
 		}
 		return nil
@@ -108,7 +62,108 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
-	return n, nil
+	return len(recs), nil
+}
+
+// prepare makes the records a source for osprey_batch and sums them for
+// each rollup.
+func prepare(recs []*store.Record) (*sessionBatch, []*rollup, error) {
+	src, err := newSessionBatch(recs)
+	if err != nil {
+		return nil, nil, err
+	}
+	rollups := newRollups()
+	for _, u := range rollups {
+		u.add(recs)
+	}
+	return src, rollups, nil
+}
+
+type recordID struct {
+	tenant, uid string
+	seq         uint32
+}
+
+// uniqueRecords is the batch without repeated ids, first kept.
+func uniqueRecords(batch []store.Record) []*store.Record {
+	seen := make(map[recordID]struct{}, len(batch))
+	out := make([]*store.Record, 0, len(batch))
+	for i := range batch {
+		r := &batch[i]
+		k := recordID{r.Tenant, r.UID, r.Seq}
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// maxSpans bounds the ranges of end time a batch is looked up in.
+const maxSpans = 8
+
+// timeSpans are the ranges of end time (µs, inclusive) the records fall
+// in: one for records arriving in time order, more when some are late,
+// so that the lookup does not read the hours in between.
+func timeSpans(recs []*store.Record) [][2]int64 {
+	ends := make([]int64, len(recs))
+	for i, r := range recs {
+		ends[i] = sqlstore.Micros(r.End)
+	}
+	slices.Sort(ends)
+	spans := [][2]int64{{ends[0], ends[0]}}
+	for _, e := range ends[1:] {
+		if last := &spans[len(spans)-1]; e-last[1] <= minuteUs {
+			last[1] = e
+		} else {
+			spans = append(spans, [2]int64{e, e})
+		}
+	}
+	for len(spans) > maxSpans { // join the two closest
+		j := 1
+		for i := 2; i < len(spans); i++ {
+			if spans[i][0]-spans[i-1][1] < spans[j][0]-spans[j-1][1] {
+				j = i
+			}
+		}
+		spans[j-1][1] = spans[j][1]
+		spans = slices.Delete(spans, j, j+1)
+	}
+	return spans
+}
+
+// unstored drops the records already in sessions: the ids stored in the
+// batch's spans are read back (zone maps on end_us skip the rest).
+func (s *Store) unstored(ctx context.Context, c *sql.Conn, recs []*store.Record, spans [][2]int64) ([]*store.Record, error) {
+	var where []string
+	var args []any
+	for _, sp := range spans {
+		where = append(where, "end_us BETWEEN ? AND ?")
+		args = append(args, sp[0], sp[1])
+	}
+	rows, err := c.QueryContext(ctx, "SELECT tenant, uid, seq FROM sessions WHERE "+strings.Join(where, " OR "), args...)
+	if err != nil {
+		return nil, fmt.Errorf("write sessions: %w", err)
+	}
+	defer rows.Close()
+	stored := map[recordID]struct{}{}
+	for rows.Next() {
+		var k recordID
+		if err := rows.Scan(&k.tenant, &k.uid, &k.seq); err != nil {
+			return nil, fmt.Errorf("write sessions: %w", err)
+		}
+		stored[k] = struct{}{}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("write sessions: %w", err)
+	}
+	if len(stored) == 0 {
+		return recs, nil
+	}
+	return slices.DeleteFunc(recs, func(r *store.Record) bool {
+		_, ok := stored[recordID{r.Tenant, r.UID, r.Seq}]
+		return ok
+	}), nil
 }
 
 // WriteMetrics stores device metrics, skipping those already stored.

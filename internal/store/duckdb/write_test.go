@@ -1,0 +1,67 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/storetest"
+)
+
+func TestTimeSpans(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ends []int64    // minutes
+		want [][2]int64 // minutes
+	}{
+		{"in order", []int64{4, 1, 2, 3}, [][2]int64{{1, 4}}},
+		{"one late", []int64{100, 3, 101}, [][2]int64{{3, 3}, {100, 101}}},
+		{"at most maxSpans, the closest joined", []int64{0, 100, 200, 300, 400, 500, 600, 700, 703, 705},
+			[][2]int64{{0, 0}, {100, 100}, {200, 200}, {300, 300}, {400, 400}, {500, 500}, {600, 600}, {700, 705}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var recs []*store.Record
+			for _, m := range tc.ends {
+				r := &store.Record{}
+				r.End = time.UnixMicro(m * minuteUs)
+				recs = append(recs, r)
+			}
+			var got [][2]int64
+			for _, sp := range timeSpans(recs) {
+				got = append(got, [2]int64{sp[0] / minuteUs, sp[1] / minuteUs})
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("spans (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestStringColumns stores a column as an ENUM in one batch (few values)
+// and as VARCHAR in the next (more than enumMax).
+func TestStringColumns(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gen := storetest.NewGenerator(3)
+	for _, distinct := range []int{3, 2 * enumMax} {
+		batch := gen.Records(4 * enumMax)
+		for i := range batch {
+			batch[i].Sensor = fmt.Sprintf("s%d", i%distinct)
+		}
+		if n, err := st.WriteSessions(ctx, batch); err != nil || n != len(batch) {
+			t.Fatalf("%d distinct: %d of %d written: %v", distinct, n, len(batch), err)
+		}
+	}
+	var n int
+	if err := st.SQL.QueryRowContext(ctx, "SELECT count(DISTINCT sensor) FROM sessions WHERE sensor LIKE 's%'").Scan(&n); err != nil || n != 2*enumMax {
+		t.Fatalf("%d distinct sensors stored, %v; want %d", n, err, 2*enumMax)
+	}
+}
