@@ -43,8 +43,11 @@ type Engine struct {
 	list   []Analyzer
 	byPort map[uint32][]int  // proto<<16 | port → analyzers, for trying them first
 	ports  map[uint32]string // proto<<16 | port → fallback label
-	free   []*buffers        // recycled buffers: most flows need one for a moment
-	states []*State          // recycled states (see Free)
+	// states is the slab of flow states, by handle − 1; a freed slot
+	// keeps its buffers' storage for the next flow, as most flows need
+	// buffers for a moment only.
+	states []State
+	free   []uint32
 	active int
 	stats  Stats
 	// flow is the Flow being matched: the analyzers take a *Flow through
@@ -82,57 +85,44 @@ func protosOf(p uint8) []uint8 {
 // Stats returns the counters.
 func (e *Engine) Stats() Stats { return e.stats }
 
-// Start begins buffering a flow; nil when Limits.Flows are buffering already.
-func (e *Engine) Start(proto uint8) *State {
+// Start begins buffering a flow at its first payload and returns its
+// handle; 0 when Limits.Flows are buffering already.
+func (e *Engine) Start(proto uint8) uint32 {
 	if e.active >= e.lim.Flows {
 		e.stats.OverCapacity++
-		return nil
+		return 0
 	}
 	e.active++
-	if n := len(e.states); n > 0 {
-		st := e.states[n-1]
-		e.states = e.states[:n-1]
-		*st = State{proto: proto}
-		return st
-	}
-	return &State{proto: proto}
-}
-
-// Free hands a decided or released state back for reuse; the caller
-// keeps its Result but must not touch st again.
-func (e *Engine) Free(st *State) {
-	if st != nil && st.done {
-		st.app, st.l7 = "", nil // the session has them: a pooled state must not keep them alive
-		e.states = append(e.states, st)
-	}
-}
-
-// buffers returns a recycled pair of buffers, or new ones: they are taken
-// at the first payload, so that flows that never carry any (scans,
-// refused connections) hold none.
-func (e *Engine) buffers() *buffers {
 	if n := len(e.free); n > 0 {
-		b := e.free[n-1]
+		h := e.free[n-1]
 		e.free = e.free[:n-1]
-		return b
+		e.states[h-1].proto = proto
+		return h
 	}
-	return new(buffers)
+	e.states = append(e.states, State{proto: proto})
+	return uint32(len(e.states))
+}
+
+// release frees handle h's slot, keeping its buffers' storage.
+func (e *Engine) release(h uint32) {
+	st := &e.states[h-1]
+	if !st.done {
+		e.active--
+	}
+	st.b.reset()
+	st.proto, st.attempts, st.done, st.app, st.l7 = 0, 0, false, "", nil
+	e.free = append(e.free, h)
 }
 
 // Feed adds a packet from buffer side 0 or 1 (see State.feed) and decides
 // as soon as it can: when both directions have spoken and a decoder is
-// sure, or when the buffers are full. It reports whether st is decided.
-func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload []byte) bool {
+// sure, or when the buffers are full. It reports whether the flow is
+// decided; Decide then hands over the result. A SYN without payload
+// tells where a TCP stream begins.
+func (e *Engine) Feed(h uint32, m Meta, side int, seq uint32, syn bool, payload []byte) bool {
+	st := &e.states[h-1]
 	if st.done {
 		return true
-	}
-	if st.b == nil {
-		if len(payload) == 0 {
-			st.noteSYN(side, seq, syn)
-			return false
-		}
-		st.b = e.buffers()
-		st.applySYNs()
 	}
 	tried := false
 	if v, ok := st.view(&e.lim, side, seq, syn, payload, &e.end); ok && st.attempts < maxAttempts {
@@ -163,7 +153,7 @@ func (e *Engine) Feed(st *State, m Meta, side int, seq uint32, syn bool, payload
 		}
 	}
 	if full {
-		e.Decide(st, m)
+		e.decide(st, m)
 		return true
 	}
 	return false
@@ -198,38 +188,31 @@ func (e *Engine) enough(i int, f *Flow, bothSpoke bool) bool {
 	return bothSpoke
 }
 
-// Release forgets a flow that ends without being decided.
-func (e *Engine) Release(st *State) {
-	if st != nil && !st.done {
-		st.done = true
-		e.recycle(st)
-	}
+// Release forgets a flow that ends without its result being taken.
+func (e *Engine) Release(h uint32) { e.release(h) }
+
+// Decide identifies the flow of handle h if it is not yet decided, and
+// returns the result and frees the handle.
+func (e *Engine) Decide(h uint32, m Meta) (string, *schema.L7) {
+	st := &e.states[h-1]
+	e.decide(st, m)
+	app, l7 := st.app, st.l7
+	e.release(h)
+	return app, l7
 }
 
-func (e *Engine) recycle(st *State) {
-	if st.b != nil {
-		st.b.reset()
-		e.free = append(e.free, st.b)
-		st.b = nil
-	}
-	e.active--
-}
-
-// Decide identifies the flow (once: later calls return the same answer)
-// and frees its buffers.
-func (e *Engine) Decide(st *State, m Meta) (string, *schema.L7) {
+func (e *Engine) decide(st *State, m Meta) {
 	if st.done {
-		return st.app, st.l7
+		return
 	}
-	if st.b == nil || len(st.b[0].Data)+len(st.b[1].Data) == 0 { // no payload came
+	if len(st.b[0].Data)+len(st.b[1].Data) == 0 { // no payload came
 		st.done = true
-		e.recycle(st)
-		return "", nil
+		e.active--
+		return
 	}
 	f := e.flowOf(st, m)
 	i, score := e.best(f)
 	e.finish(st, f, i, score)
-	return st.app, st.l7
 }
 
 // flowOf fills the engine's Flow from st's buffers.
@@ -239,8 +222,7 @@ func (e *Engine) flowOf(st *State, m Meta) *Flow {
 	return &e.flow
 }
 
-// finish labels st with analyzer i (or by port when i < 0), counts it
-// and recycles the buffers: Decode copies what it keeps.
+// finish labels st with analyzer i (or by port when i < 0) and counts it.
 func (e *Engine) finish(st *State, f *Flow, i int, score float64) {
 	st.app, st.l7 = e.label(f, i, score)
 	st.done = true
@@ -253,7 +235,7 @@ func (e *Engine) finish(st *State, f *Flow, i int, score float64) {
 	default:
 		e.stats.ByPort++
 	}
-	e.recycle(st)
+	e.active--
 }
 
 // Identify labels a flow outside the meter (tests, tools).

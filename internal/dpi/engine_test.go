@@ -32,11 +32,11 @@ func TestTCPReassembly(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(lim, nil)
-			st := e.Start(6)
+			h := e.Start(6)
 			for _, s := range tc.segs {
-				e.Feed(st, Meta{}, 0, s.seq, s.syn, []byte(s.data))
+				e.Feed(h, Meta{}, 0, s.seq, s.syn, []byte(s.data))
 			}
-			side := st.flow(Meta{}).Orig
+			side := e.states[h-1].flow(Meta{}).Orig
 			if string(side.Data) != tc.want || side.Complete != tc.complete {
 				t.Errorf("got %q complete=%v, want %q complete=%v", side.Data, side.Complete, tc.want, tc.complete)
 			}
@@ -48,10 +48,10 @@ func TestUDPDatagramsAndLimits(t *testing.T) {
 	lim := Limits{Bytes: 10, Packets: 3, Flows: 1}
 	e := newEngine(lim, nil)
 	e.Start(17)
-	if e.Start(17) != nil || e.Stats().OverCapacity != 1 {
+	if e.Start(17) != 0 || e.Stats().OverCapacity != 1 {
 		t.Fatal("a second flow past Limits.Flows was buffered")
 	}
-	st := &State{proto: 17, b: new(buffers)}
+	st := &State{proto: 17}
 	for _, d := range []string{"abc", "de", "fghijkl"} {
 		st.feed(&lim, 1, 0, false, []byte(d))
 	}
@@ -120,11 +120,8 @@ func TestIdentify(t *testing.T) {
 			if early := e.Stats().Early; (tc.wantBy == "content") != (early == 1) {
 				t.Errorf("decided early %d times; a sure match once both sides spoke should be early", early)
 			}
-			if len(e.free) != 1 {
-				t.Errorf("%d buffers recycled, want 1", len(e.free))
-			}
-			if again, _ := e.Decide(st, m); again != app || e.active != 0 {
-				t.Errorf("second Decide %q, active %d", again, e.active)
+			if len(e.free) != 1 || e.active != 0 {
+				t.Errorf("%d states free, %d active; want 1 and 0", len(e.free), e.active)
 			}
 		})
 	}
@@ -137,13 +134,10 @@ func TestUnknownFlowsStopBuffering(t *testing.T) {
 		t.Fatal("a one-way UDP flow whose first datagram nothing recognised is still buffering")
 	}
 	if app, l7 := e.Decide(st, Meta{}); app != "" || l7 != nil || e.active != 0 || len(e.free) != 1 {
-		t.Errorf("unknown flow: app %q l7 %v, %d active, %d buffers free", app, l7, e.active, len(e.free))
+		t.Errorf("unknown flow: app %q l7 %v, %d active, %d states free", app, l7, e.active, len(e.free))
 	}
 	scan := e.Start(6)
 	e.Feed(scan, Meta{}, 0, 1000, true, nil)
-	if scan.b != nil {
-		t.Error("a SYN without payload took buffers")
-	}
 	if app, _ := e.Decide(scan, Meta{}); app != "" || e.active != 0 {
 		t.Errorf("payload-less flow labelled %q", app)
 	}

@@ -35,7 +35,8 @@ type stream struct {
 	pending []segment
 }
 
-// buffers are both directions; the engine recycles them between flows.
+// buffers are both directions; a state slot keeps their storage for the
+// next flow.
 type buffers [2]stream
 
 // reset empties the buffers, keeping their storage.
@@ -46,32 +47,15 @@ func (b *buffers) reset() {
 	}
 }
 
-// State is one flow's buffers and, once decided, its result.
+// State is one flow's buffers and, once decided, its result. The engine
+// holds states in a slab and hands out handles (see Engine.Start).
 type State struct {
 	proto    uint8
-	attempts uint8     // early identifications tried
-	synSeen  [2]bool   // TCP: a SYN came before any payload …
-	synSeq   [2]uint32 // … with this sequence number
-	b        *buffers  // from the first payload until decided
+	attempts uint8 // early identifications tried
+	done     bool
+	b        buffers
 	app      string
 	l7       *schema.L7
-	done     bool
-}
-
-// noteSYN remembers where a TCP stream starts while no buffers are held.
-func (st *State) noteSYN(side int, seq uint32, syn bool) {
-	if syn {
-		st.synSeen[side], st.synSeq[side] = true, seq+1
-	}
-}
-
-// applySYNs starts the streams noted before the buffers were taken.
-func (st *State) applySYNs() {
-	for i, seen := range st.synSeen {
-		if seen {
-			st.b[i].next, st.b[i].started = st.synSeq[i], true
-		}
-	}
 }
 
 // Meta is how the meter sees the flow now: which buffer side is the

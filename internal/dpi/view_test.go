@@ -41,8 +41,7 @@ func TestViewIsFeed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEngine(lim, nil)
-			st := e.Start(tc.proto)
-			st.b = e.buffers()
+			st := &e.states[e.Start(tc.proto)-1]
 			for _, p := range tc.before {
 				st.feed(&lim, p.side, p.seq, p.syn, []byte(p.data))
 			}

@@ -61,9 +61,9 @@ func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 	if f.macs[0] != ([6]byte{}) || f.macs[1] != ([6]byte{}) {
 		s.Orig.MAC, s.Resp.MAC = schema.MAC(f.macs[0]), schema.MAC(f.macs[1])
 	}
-	side := t.side(num)
+	side := t.sides.get(num)
 	if side != nil {
-		side.writeFingerprints(&s.Orig, &s.Resp)
+		t.sides.writeFingerprints(side, &s.Orig, &s.Resp)
 	}
 	o, r := &f.orig, &f.resp
 	s.OrigPkts, s.RespPkts = o.pkts, r.pkts
@@ -99,10 +99,13 @@ func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 		}
 	}
 	if side != nil {
-		if side.dpi != nil {
+		if side.undecided() != 0 {
 			t.decided(f, side)
 		}
-		s.App, s.L7 = side.app, side.l7
+		s.App = t.sides.apps.name(side.app)
+		if r := side.handle &^ decidedBit; r != 0 {
+			s.L7 = t.sides.results.at(r)
+		}
 	}
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)

@@ -11,34 +11,55 @@ func (t *Table) inspect(num uint32, f *flow, p *decode.Packet, isOrig bool) {
 	if t.dpi == nil || f.bits&flowInspected != 0 || (p.IPProto != 6 && p.IPProto != 17) {
 		return
 	}
-	syn := p.IPProto == 6 && p.TCPFlags&decode.TCPFlagSYN != 0
-	if len(p.Payload) == 0 && !syn {
+	if len(p.Payload) == 0 {
 		return
 	}
-	entry := t.sideFor(num)
-	st := entry.dpi
-	if st == nil {
-		if st = t.dpi.Start(p.IPProto); st == nil {
+	e := t.sides.getOrAdd(num)
+	h := e.handle
+	if h == 0 {
+		if h = t.dpi.Start(p.IPProto); h == 0 {
 			f.set(flowInspected) // over capacity: this flow goes uninspected
 			return
 		}
-		entry.dpi = st
+		e.handle = h
+		if p.IPProto == 6 {
+			t.streamStarts(f, h)
+		}
 	}
 	side := 0 // buffers are numbered by the key's endpoints, a then b
 	if isOrig != f.origIsA() {
 		side = 1
 	}
-	if t.dpi.Feed(st, dpiMeta(f), side, p.Seq, syn, p.Payload) {
-		t.decided(f, entry)
+	syn := p.IPProto == 6 && p.TCPFlags&decode.TCPFlagSYN != 0
+	if t.dpi.Feed(h, dpiMeta(f), side, p.Seq, syn, p.Payload) {
+		t.decided(f, e)
+	}
+}
+
+// streamStarts tells a flow's new DPI state where the TCP streams begin
+// whose SYN the meter saw: the state is taken at the first payload, so
+// that handshakes and scans never cost one.
+func (t *Table) streamStarts(f *flow, h uint32) {
+	m := dpiMeta(f)
+	for side := range 2 {
+		ep := &f.resp
+		if (side == 0) == f.origIsA() {
+			ep = &f.orig
+		}
+		if ep.histFlags&histSYN != 0 {
+			t.dpi.Feed(h, m, side, ep.startSeq, true, nil)
+		}
 	}
 }
 
 // decided moves a flow's application from its DPI state into the side
-// entry and recycles the state.
-func (t *Table) decided(f *flow, entry *sideEntry) {
-	entry.app, entry.l7 = t.dpi.Decide(entry.dpi, dpiMeta(f))
-	t.dpi.Free(entry.dpi)
-	entry.dpi = nil
+// entry and frees the state.
+func (t *Table) decided(f *flow, e *sideEntry) {
+	app, l7 := t.dpi.Decide(e.handle, dpiMeta(f))
+	e.handle, e.app = decidedBit, t.sides.apps.id(app)
+	if l7 != nil {
+		e.handle |= t.sides.results.put(l7)
+	}
 	f.set(flowInspected)
 }
 
@@ -52,12 +73,9 @@ func dpiMeta(f *flow) dpi.Meta {
 
 // forget drops a removed flow's side entry.
 func (t *Table) forget(num uint32) {
-	p := &t.sides[num>>pageBits][num&(pageSize-1)]
-	if *p != nil && (*p).dpi != nil {
-		t.dpi.Release((*p).dpi)
-		t.dpi.Free((*p).dpi)
+	if h := t.sides.remove(num); h != 0 {
+		t.dpi.Release(h)
 	}
-	*p = nil
 }
 
 // DPIStats returns the application decoders' counters (zero when off).

@@ -67,7 +67,7 @@ type Table struct {
 	// sides hold what only some flows need (DPI state, SYN shapes), page
 	// for page beside the flows, so that flows stay small and free of
 	// pointers (the garbage collector never scans them).
-	sides [][]*sideEntry
+	sides sideTable
 
 	stats Stats
 }
@@ -114,27 +114,6 @@ func (t *Table) Stats() Stats {
 
 func (t *Table) flowAt(num uint32) *flow { return &t.pages[num>>pageBits][num&(pageSize-1)] }
 
-// sideEntry is a flow's optional state, allocated once for the flows
-// that need it (see Table.sides).
-type sideEntry struct {
-	dpi *dpi.State // while the application is undecided
-	app string     // then the decision
-	l7  *schema.L7
-	syn [2]synSig
-}
-
-// side returns flow num's side entry, nil when it has none.
-func (t *Table) side(num uint32) *sideEntry { return t.sides[num>>pageBits][num&(pageSize-1)] }
-
-// sideFor returns flow num's side entry, creating it.
-func (t *Table) sideFor(num uint32) *sideEntry {
-	p := &t.sides[num>>pageBits][num&(pageSize-1)]
-	if *p == nil {
-		*p = new(sideEntry)
-	}
-	return *p
-}
-
 // lookup finds k; on a miss it returns the empty slot where k would go.
 func (t *Table) lookup(k *flowKey, h uint64) (num uint32, slot int, found bool) {
 	mask := len(t.index) - 1
@@ -170,7 +149,7 @@ func (t *Table) insert(k *flowKey, h uint64, slot int) (uint32, *flow) {
 	} else {
 		num = uint32(len(t.pages)) << pageBits
 		t.pages = append(t.pages, make([]flow, pageSize))
-		t.sides = append(t.sides, make([]*sideEntry, pageSize))
+		t.sides.addPage()
 		for i := pageSize - 1; i > 0; i-- {
 			t.free = append(t.free, num+uint32(i))
 		}
@@ -289,16 +268,7 @@ func (t *Table) Flush(reason string) {
 			}
 		}
 	}
-	if t.dpi != nil {
-		for _, page := range t.sides {
-			for _, e := range page {
-				if e != nil && e.dpi != nil {
-					t.dpi.Release(e.dpi)
-				}
-			}
-		}
-	}
-	t.sides = nil
+	t.sides = sideTable{apps: t.sides.apps, sigs: t.sides.sigs}
 	t.pages, t.free, t.n = nil, nil, 0
 	t.index = make([]uint64, 1024)
 	t.frags = [len(t.frags)]fragEntry{}
