@@ -7,7 +7,6 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -25,38 +24,49 @@ type sums struct{ bytes, packets, sessions uint64 }
 
 // rollup is one per-minute table: sums by key, summed in Go from the
 // batch (a GROUP BY in DuckDB over the batch cost more than the insert).
+// ends are the session columns that make its key, once per end that a
+// record counts for.
 type rollup struct {
 	table, key string
-	keys       func(r *store.Record, f func(a, b string))
-	rows       map[rollupKey]sums
+	ends       [][]string
+	rows       map[rollupKey]*sums
 }
 
 func newRollups() []*rollup {
 	return []*rollup{
-		{table: "rollup_app", key: "app", keys: func(r *store.Record, f func(a, b string)) { f(r.App, "") }},
-		{table: "rollup_segment", key: "orig_segment, resp_segment",
-			keys: func(r *store.Record, f func(a, b string)) { f(r.Orig.Segment, r.Resp.Segment) }},
-		{table: "rollup_device", key: "device", keys: func(r *store.Record, f func(a, b string)) { // a record counts once per end
-			f(sqlstore.Device(&r.Orig), "")
-			f(sqlstore.Device(&r.Resp), "")
-		}},
+		{table: "rollup_app", key: "app", ends: [][]string{{"app"}}},
+		{table: "rollup_segment", key: "orig_segment, resp_segment", ends: [][]string{{"orig_segment", "resp_segment"}}},
+		{table: "rollup_device", key: "device", ends: [][]string{{"orig_device"}, {"resp_device"}}}, // a record counts once per end
 	}
 }
 
-func (u *rollup) add(recs []*store.Record) {
-	u.rows = make(map[rollupKey]sums, len(recs)/4)
-	for _, r := range recs {
-		k := rollupKey{tenant: r.Tenant, minute: sqlstore.Micros(r.End) / minuteUs * minuteUs}
-		v := sums{bytes: r.Delta.OrigBytes + r.Delta.RespBytes, packets: r.Delta.OrigPkts + r.Delta.RespPkts}
-		if r.Seq == 0 {
-			v.sessions = 1
+func (u *rollup) add(b *sessionBatch) {
+	u.rows = make(map[rollupKey]*sums, len(b.recs)/4)
+	for _, cols := range u.ends {
+		a, second := b.text(cols[0]), []string(nil)
+		if len(cols) > 1 {
+			second = b.text(cols[1])
 		}
-		u.keys(r, func(a, b string) {
-			k.a, k.b = a, b
-			s := u.rows[k]
-			u.rows[k] = sums{s.bytes + v.bytes, s.packets + v.packets, s.sessions + v.sessions}
-		})
+		for i, r := range b.recs {
+			k := rollupKey{tenant: r.Tenant, minute: sqlstore.Micros(r.End) / minuteUs * minuteUs, a: a[i]}
+			if second != nil {
+				k.b = second[i]
+			}
+			v := sums{bytes: r.Delta.OrigBytes + r.Delta.RespBytes, packets: r.Delta.OrigPkts + r.Delta.RespPkts}
+			if r.Seq == 0 {
+				v.sessions = 1
+			}
+			u.sum(k, v)
+		}
 	}
+}
+
+func (u *rollup) sum(k rollupKey, v sums) {
+	if s := u.rows[k]; s != nil {
+		s.bytes, s.packets, s.sessions = s.bytes+v.bytes, s.packets+v.packets, s.sessions+v.sessions
+		return
+	}
+	u.rows[k] = &v
 }
 
 // store merges the batch's sums into the table, keeping one row per
@@ -74,24 +84,23 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 			var k rollupKey
 			var v sums
 			dst := []any{&k.tenant, &k.minute, &k.a, &k.b, &v.bytes, &v.packets, &v.sessions}
-			if u.key != "orig_segment, resp_segment" {
+			if len(u.ends[0]) == 1 {
 				dst = append(dst[:3], dst[4:]...)
 			}
 			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
 				return err
 			}
-			s := u.rows[k]
-			u.rows[k] = sums{s.bytes + v.bytes, s.packets + v.packets, s.sessions + v.sessions}
+			u.sum(k, v)
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
-	src := &rollupRows{pair: u.key != "app" && u.key != "device"}
+	src := &rollupRows{pair: len(u.ends[0]) == 2}
 	for k, v := range u.rows {
 		src.keys = append(src.keys, k)
-		src.sums = append(src.sums, v)
+		src.sums = append(src.sums, *v)
 	}
 	return b.insert(ctx, tx, fmt.Sprintf("INSERT INTO %s SELECT * FROM osprey_batch(%%d)", u.table), src)
 }

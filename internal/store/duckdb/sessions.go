@@ -102,6 +102,20 @@ func stringType(dict map[string]uint32) (duckdb.TypeInfo, error) {
 	return duckdb.NewEnumInfo(names[0], names[1:]...)
 }
 
+// text is a string column's values, by record.
+func (b *sessionBatch) text(name string) []string {
+	s := 0
+	for _, col := range sessionColumns {
+		if col.name == name {
+			return b.strs[s]
+		}
+		if col.text != nil {
+			s++
+		}
+	}
+	panic("no string column " + name)
+}
+
 func (b *sessionBatch) columns() []duckdb.ColumnInfo { return b.info }
 func (b *sessionBatch) len() int                     { return len(b.recs) }
 

@@ -74,7 +74,7 @@ func prepare(recs []*store.Record) (*sessionBatch, []*rollup, error) {
 	}
 	rollups := newRollups()
 	for _, u := range rollups {
-		u.add(recs)
+		u.add(src)
 	}
 	return src, rollups, nil
 }
