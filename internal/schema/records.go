@@ -13,6 +13,7 @@ import (
 type DeviceMetric struct {
 	Tenant string    `json:"tenant,omitempty"`
 	Device string    `json:"device"`
+	Asset  string    `json:"asset,omitempty"` // the device's asset, from enrichment
 	Time   time.Time `json:"time"`
 	Name   string    `json:"name"`
 	Value  float64   `json:"value"`

@@ -60,6 +60,9 @@ type Session struct {
 	Mirror        *Mirror  `json:"mirror,omitempty"`
 	TunnelParents []string `json:"tunnel_parents,omitempty"` // UIDs of the outer tunnel sessions
 	CommunityID   string   `json:"community_id,omitempty"`
+	// Intel lists the feeds that name a domain the session carried (DNS
+	// query, TLS SNI, HTTP host); hits on addresses are on the endpoints.
+	Intel []IntelHit `json:"intel,omitempty"`
 }
 
 // Endpoint is one end of a session. Enrichment (asset, tags, geo, intel)
@@ -75,11 +78,37 @@ type Endpoint struct {
 	TTL    uint8  `json:"ttl,omitempty"`
 	TCPSig string `json:"tcp_sig,omitempty"`
 
-	// Enrichment (issue 5 fills these): the end's asset id, its tags and
-	// its network segment.
-	Asset   string   `json:"asset,omitempty"`
-	Tags    []string `json:"tags,omitempty"`
-	Segment string   `json:"segment,omitempty"`
+	// Enrichment (internal/enrich, docs/enrichment.md): what the asset
+	// inventory, the CIDR map, the GeoIP/ASN databases and the threat
+	// intelligence feeds say about this end.
+	Asset     string `json:"asset,omitempty"`      // asset id: EC2 instance id, inventory id
+	AssetName string `json:"asset_name,omitempty"` // its Name tag or host name
+	Account   string `json:"account,omitempty"`    // cloud account (AWS account id) or owner
+	// Tags are the asset's tags and those of every CIDR range holding
+	// the address, sorted and unique.
+	Tags []string `json:"tags,omitempty"`
+	// Segment is the most specific CIDR range's segment; unmatched public
+	// space is "internet", unmatched private space "unknown-private".
+	Segment string     `json:"segment,omitempty"`
+	Geo     *Geo       `json:"geo,omitempty"`
+	Intel   []IntelHit `json:"intel,omitempty"` // feeds that list this address
+}
+
+// Geo is what GeoIP and ASN databases say about a public address.
+type Geo struct {
+	Country string `json:"country,omitempty"` // ISO 3166-1 alpha-2
+	City    string `json:"city,omitempty"`
+	ASN     uint32 `json:"asn,omitempty"`
+	ASOrg   string `json:"as_org,omitempty"`
+}
+
+// IntelHit is a threat-intelligence indicator that matched.
+type IntelHit struct {
+	Feed      string `json:"feed"`
+	Indicator string `json:"indicator"` // as the feed wrote it: 203.0.113.7, 198.51.100.0/24, evil.example
+	// Field is what matched it: "ip" for an endpoint's address, or
+	// "dns.query", "tls.sni", "http.host" for a name in the session.
+	Field string `json:"field"`
 }
 
 // Mirror is the encapsulation that delivered the packets: for AWS Traffic
@@ -89,6 +118,11 @@ type Mirror struct {
 	Kind   string     `json:"kind"` // vxlan, geneve, erspan2, erspan3, gre
 	Source netip.Addr `json:"source"`
 	VNI    uint32     `json:"vni"`
+	// From the asset inventory: the mirror session, the mirrored network
+	// interface and the asset it belongs to.
+	Session   string `json:"session,omitempty"`   // tmms-…
+	Interface string `json:"interface,omitempty"` // eni-…
+	Asset     string `json:"asset,omitempty"`     // i-…
 }
 
 // MAC formats an Ethernet address as Endpoint.MAC holds it
