@@ -30,7 +30,9 @@ Evil.Example.
 
 func TestSetIP(t *testing.T) {
 	s := testSet(t)
-	hit := func(feed, ind string) schema.IntelHit { return schema.IntelHit{Feed: feed, Indicator: ind, Field: "ip"} }
+	hit := func(feed, ind string) schema.IntelHit {
+		return schema.IntelHit{Feed: feed, Indicator: ind, Field: "ip"}
+	}
 	tests := []struct {
 		name string
 		ip   string
@@ -68,7 +70,9 @@ func TestSetIP(t *testing.T) {
 
 func TestSetDomain(t *testing.T) {
 	s := testSet(t)
-	hit := func(feed, ind string) schema.IntelHit { return schema.IntelHit{Feed: feed, Indicator: ind, Field: "tls.sni"} }
+	hit := func(feed, ind string) schema.IntelHit {
+		return schema.IntelHit{Feed: feed, Indicator: ind, Field: "tls.sni"}
+	}
 	tests := []struct {
 		name string
 		in   string
