@@ -46,9 +46,10 @@ func (s *Set) IP(ip netip.Addr, dst []schema.IntelHit) []schema.IntelHit {
 	for _, f := range s.feeds {
 		var i uint32
 		var ok bool
-		if is4 {
+		switch {
+		case is4 && len(f.v4) > 0:
 			i, ok = f.v4[k4]
-		} else {
+		case !is4 && len(f.v6) > 0:
 			i, ok = f.v6[k16]
 		}
 		if ok {
