@@ -142,8 +142,8 @@ func TestByMirror(t *testing.T) {
 	}
 	inv := NewInventory(snap)
 	for _, tc := range []struct {
-		name, source         string
-		vni                  uint32
+		name, source        string
+		vni                 uint32
 		session, eni, asset string
 	}{
 		{"by VNI, source unknown", "192.0.2.1", 100, "tmms-1", "eni-1", "i-1"},
