@@ -88,26 +88,31 @@ func NewMap(sets ...[]Range) *Map {
 	interned := map[string][]string{}
 	for _, p := range prefixes {
 		a := own[p]
-		tags := a.tags
-		if _, parent, ok := m.table.LookupPrefixLPM(p); ok {
-			tags = append(tags, parent.tags...)
-			if a.segment == "" {
-				a.segment = parent.segment
-			}
+		_, parent, ok := m.table.LookupPrefixLPM(p)
+		switch {
+		case ok && len(a.tags) == 0:
+			a.tags = parent.tags
+		case ok:
+			a.tags = intern(interned, append(a.tags, parent.tags...))
+		default:
+			a.tags = intern(interned, a.tags)
 		}
-		a.tags = intern(interned, tags)
+		if ok && a.segment == "" {
+			a.segment = parent.segment
+		}
 		m.table.Insert(p, a)
 	}
 	return m
 }
 
-// intern sorts and dedups tags and returns the one shared slice for that
-// set of tags: big imports repeat a few sets over thousands of prefixes.
+// intern sorts and dedups tags in place and returns the one shared slice
+// for that set: big imports repeat a few sets over thousands of prefixes.
 func intern(seen map[string][]string, tags []string) []string {
 	if len(tags) == 0 {
 		return nil
 	}
-	tags = slices.Compact(slices.Sorted(slices.Values(tags)))
+	slices.Sort(tags)
+	tags = slices.Compact(tags)
 	key := strings.Join(tags, "\x00")
 	if s, ok := seen[key]; ok {
 		return s
