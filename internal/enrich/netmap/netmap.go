@@ -55,7 +55,9 @@ type answer struct {
 }
 
 // NewMap builds a Map from sets of ranges; later sets win a prefix's
-// segment, tags merge. Ranges with an invalid prefix are ignored.
+// segment, tags merge. Ranges with an invalid prefix are ignored;
+// IPv4-mapped IPv6 prefixes are never matched, as lookups unmap
+// addresses (the loaders reject both).
 func NewMap(sets ...[]Range) *Map {
 	own := map[netip.Prefix]*answer{}
 	for _, set := range sets {
@@ -114,7 +116,7 @@ func intern(seen map[string][]string, tags []string) []string {
 	slices.Sort(tags)
 	tags = slices.Compact(tags)
 	key := strings.Join(tags, "\x00")
-	if s, ok := seen[key]; ok {
+	if s, ok := seen[key]; ok && slices.Equal(s, tags) { // tags may hold "\x00"
 		return s
 	}
 	tags = slices.Clip(tags)

@@ -78,7 +78,7 @@ func TestNewMapLaterSetWinsSegment(t *testing.T) {
 }
 
 func TestNewMapEmpty(t *testing.T) {
-	m := NewMap(nil, []Range{{Tags: []string{"no prefix"}}})
+	m := NewMap(nil, []Range{{Tags: []string{"no prefix"}}, rng("::ffff:172.16.0.0/108", "mapped", "mapped")})
 	if tags, seg := m.Lookup(netip.MustParseAddr("172.16.0.1")); tags != nil || seg != "unknown-private" {
 		t.Errorf("got %q %q", tags, seg)
 	}
@@ -91,6 +91,16 @@ func TestNewMapCopiesInput(t *testing.T) {
 	tags, seg := m.Lookup(netip.MustParseAddr("10.0.0.1"))
 	if seg != "corp" || !cmp.Equal(tags, []string{"a", "b"}) {
 		t.Errorf("got %q %q after changing the input", tags, seg)
+	}
+}
+
+func TestNewMapTagsWithSeparator(t *testing.T) {
+	m := NewMap([]Range{rng("10.0.0.0/24", "", "a\x00b"), rng("10.0.1.0/24", "", "a", "b")})
+	if tags, _ := m.Lookup(netip.MustParseAddr("10.0.0.1")); !cmp.Equal(tags, []string{"a\x00b"}) {
+		t.Errorf("10.0.0.1: %q", tags)
+	}
+	if tags, _ := m.Lookup(netip.MustParseAddr("10.0.1.1")); !cmp.Equal(tags, []string{"a", "b"}) {
+		t.Errorf("10.0.1.1: %q", tags)
 	}
 }
 
