@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/osprey-ndr/osprey/internal/devices"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/devices"
+	"github.com/osprey-ndr/osprey/internal/enrich"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 	"github.com/osprey-ndr/osprey/internal/store/filter"
@@ -95,6 +96,14 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 			return fmt.Errorf("--filter: %w", err)
 		}
 		sink = pipeline.Filter(sink, filter.Compile(expr))
+	}
+	en, err := newEnricher(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	if en != nil {
+		defer en.Close()
+		sink = enrich.Sink(sink, en) // first, so that filters, inventory and store see names
 	}
 	fileErrs := newErrorReporter(log, "capture file error")
 	src := capture.NewFileSource(paths, capture.FileOptions{

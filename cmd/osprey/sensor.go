@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/osprey-ndr/osprey/internal/devices"
 	"runtime"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/daemon"
 	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/devices"
+	"github.com/osprey-ndr/osprey/internal/enrich"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 )
@@ -126,6 +127,17 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	en, err := newEnricher(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	if en != nil {
+		defer en.Close()
+		// Outside the lock: shards enrich their batches in parallel.
+		sink = enrich.Sink(sink, en)
+		reg.MustRegister(enrich.NewCollector(en))
+		go en.Run(cmd.Context())
+	}
 	if inv != nil {
 		reg.MustRegister(devices.NewCollector(inv))
 	}

@@ -16,6 +16,7 @@ type Config struct {
 	Meter   Meter   `yaml:"meter"`
 	DPI     DPI     `yaml:"dpi"`
 	Devices Devices `yaml:"devices"`
+	Enrich  Enrich  `yaml:"enrich"`
 	Capture Capture `yaml:"capture"`
 	Health  Health  `yaml:"health"`
 	Log     Log     `yaml:"log"`
@@ -96,6 +97,37 @@ type Devices struct {
 	SaveInterval  time.Duration `yaml:"save_interval"` // how often a sensor saves changed devices to the store
 }
 
+// Enrich lists the enrichment sources (docs/enrichment.md); enrichment
+// is on when any is set. Files reload when they change.
+type Enrich struct {
+	Assets      []string      `yaml:"assets"`        // YAML, JSON or CSV inventories
+	EC2         *EC2          `yaml:"ec2"`           // asset inventory from EC2; off when absent
+	CIDRs       []string      `yaml:"cidrs"`         // ranges with tags and segments, later files win
+	AWSIPRanges []string      `yaml:"aws_ip_ranges"` // AWS ip-ranges.json, applied before cidrs
+	GeoIP       []string      `yaml:"geoip"`         // MMDB files: City or Country, and ASN
+	Intel       []IntelFeed   `yaml:"intel"`
+	Poll        time.Duration `yaml:"poll"` // how often files are checked besides change events
+}
+
+// EC2 reads instances, network interfaces and traffic-mirror sessions.
+// Credentials come from the AWS SDK's default chain (environment,
+// shared files with Profile, instance role).
+type EC2 struct {
+	Regions  []string      `yaml:"regions"`
+	Profile  string        `yaml:"profile"`
+	Endpoint string        `yaml:"endpoint"` // override, e.g. a VPC endpoint
+	TagKeys  []string      `yaml:"tag_keys"` // tag keys whose values also become bare tags (Role, Tier)
+	Interval time.Duration `yaml:"interval"`
+}
+
+// IntelFeed is one threat-intelligence list or STIX 2.1 bundle.
+type IntelFeed struct {
+	Name   string `yaml:"name"`
+	Path   string `yaml:"path"`
+	Format string `yaml:"format"` // plain, csv or stix; empty: from the extension and content
+	Column string `yaml:"column"` // CSV: header name or 1-based index of the indicator
+}
+
 // Capture configures the live sources of `osprey sensor`.
 type Capture struct {
 	UDP       UDP       `yaml:"udp"`
@@ -140,6 +172,7 @@ func DefaultConfig() Config {
 		},
 		DPI:     DPI{Enabled: true, Bytes: 4096, Packets: 8, Flows: 1 << 16},
 		Devices: Devices{Enabled: true, MaxDevices: 100_000, MaxIPsPerMAC: 8, GatewayWindow: time.Hour, SaveInterval: time.Minute},
+		Enrich:  Enrich{Poll: time.Minute},
 		Capture: Capture{
 			UDP:       UDP{VXLAN: []string{"0.0.0.0:4789"}, GENEVE: []string{"0.0.0.0:6081"}, ReceiveBuffer: 32 << 20},
 			Interface: Interface{Promiscuous: true, Snaplen: 65535},
@@ -190,6 +223,20 @@ func (c Config) Validate() error {
 	}
 	if c.Devices.SaveInterval <= 0 {
 		bad("devices.save_interval", "must be a positive duration, got %v", c.Devices.SaveInterval)
+	}
+	if c.Enrich.Poll <= 0 {
+		bad("enrich.poll", "must be a positive duration, got %v", c.Enrich.Poll)
+	}
+	if e := c.Enrich.EC2; e != nil && len(e.Regions) == 0 {
+		bad("enrich.ec2.regions", "must name at least one region")
+	}
+	for i, f := range c.Enrich.Intel {
+		if f.Name == "" || f.Path == "" {
+			bad(fmt.Sprintf("enrich.intel[%d]", i), "needs a name and a path")
+		}
+		if f.Format != "" && f.Format != "plain" && f.Format != "csv" && f.Format != "stix" {
+			bad(fmt.Sprintf("enrich.intel[%d].format", i), "must be plain, csv or stix, got %q", f.Format)
+		}
 	}
 	if c.DPI.Bytes < 64 || c.DPI.Bytes > 1<<20 {
 		bad("dpi.bytes", "must be within 64B..1MiB, got %d", c.DPI.Bytes)
