@@ -97,6 +97,8 @@ func TestExampleFileIsTheDefaults(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.Meter.LocalNets = []netip.Prefix{}
+	e := &want.Enrich
+	e.Assets, e.CIDRs, e.AWSIPRanges, e.GeoIP, e.Intel = []string{}, []string{}, []string{}, []string{}, []IntelFeed{}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("docs/osprey.example.yaml differs from DefaultConfig (-default +file):\n%s", diff)
 	}
