@@ -174,6 +174,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"json syntax", "a.json", "{\"assets\": [}", "did not find expected"},
 		{"scalar top level", "a.yaml", "hello\n", "want a list of assets"},
 		{"unknown top-level key", "a.yaml", "asets: []\n", `unknown key "asets"`},
+		{"repeated top-level key", "a.yaml", "assets: []\nassets: []\n", `key "assets" twice`},
 		{"assets not a list", "a.yaml", "assets: {id: a}\n", "assets: want a list"},
 		{"csv no id column", "a.csv", "name,ips\nx,10.0.0.1\n", `no "id" column`},
 		{"csv unknown column", "a.csv", "id,adress\nx,10.0.0.1\n", `unknown column "adress"`},

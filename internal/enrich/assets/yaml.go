@@ -27,8 +27,13 @@ func decodeYAML(src string, data []byte) (*Snapshot, []error, error) {
 	case root.Kind == yaml.SequenceNode:
 		snap.Assets = decodeList(d, "assets", root, assetFields)
 	case root.Kind == yaml.MappingNode:
+		seen := map[string]bool{}
 		for i := 0; i+1 < len(root.Content); i += 2 {
 			key, list := root.Content[i], resolve(root.Content[i+1])
+			if seen[key.Value] {
+				return nil, nil, fmt.Errorf("asset inventory %s:%d: key %q twice", src, key.Line, key.Value)
+			}
+			seen[key.Value] = true
 			if list.Tag == "!!null" {
 				continue
 			}
