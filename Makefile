@@ -26,8 +26,8 @@ demo: build
 	@mkdir -p demo
 	$(BIN) synth --packets 300000 --flows 3000 --vxlan --iot -o demo/fleet.pcap
 	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
-	$(BIN) read --output json demo/fleet.pcap > demo/sessions.jsonl
-	rm -rf demo/store && $(BIN) read --store demo/store demo/fleet.pcap
+	$(BIN) read --config examples/demo/osprey.yaml --output json demo/fleet.pcap > demo/sessions.jsonl
+	rm -rf demo/store && $(BIN) read --config examples/demo/osprey.yaml --store demo/store demo/fleet.pcap
 	@echo; echo "== first sessions (demo/conn.log, Zeek conn.log format) =="
 	@grep -v '^#' demo/conn.log | head -8 | cut -f3-8,10-12,16-20
 	@echo; echo "== one session as JSON (demo/sessions.jsonl) =="
@@ -37,6 +37,9 @@ demo: build
 	$(BIN) query --store demo/store --top dst.port --by sessions --limit 5 --filter 'proto = tcp'
 	@echo; echo "== applications (identified from the payload: docs/dpi.md) =="
 	$(BIN) query --store demo/store --top app --by sessions --limit 12
+	@echo; echo "== enrichment (examples/demo: assets, mirror sessions, segments, a watchlist; docs/enrichment.md) =="
+	$(BIN) query --store demo/store --matrix segment --filter 'not (src.segment = "mirror-infra")'
+	@grep -m1 '"field":"http.host"' demo/sessions.jsonl | grep -o '"mirror":{[^}]*}\|"intel":\[[^]]*\]' || true
 	@echo; echo "== device inventory: PLCs and HMIs of the plant network (docs/devices.md) =="
 	$(BIN) query --store demo/store --devices --category plc --limit 4
 	$(BIN) query --store demo/store --devices --category hmi --limit 4
