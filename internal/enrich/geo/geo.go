@@ -70,7 +70,7 @@ func Open(paths ...string) (*DB, error) {
 // with other callers and the cache: it must not be modified. Answers
 // from the cache do not allocate.
 func (d *DB) Lookup(ip netip.Addr) *schema.Geo {
-	ip = ip.Unmap().WithZone("")
+	ip = ip.Unmap() // a zone stays: it only makes another cache entry
 	if !netmap.IsPublic(ip) {
 		return nil
 	}

@@ -1,6 +1,8 @@
 package netmap
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 
@@ -123,14 +125,16 @@ func TestIsPublic(t *testing.T) {
 		public bool
 	}{
 		{"8.8.8.8", true}, {"192.0.2.1", true}, {"100.63.255.255", true}, {"100.128.0.0", true},
-		{"223.255.255.255", true}, {"2001:db8::1", true}, {"2a00:1450::1", true},
-		{"10.1.1.1", false}, {"172.16.0.1", false}, {"192.168.0.1", false},
+		{"223.255.255.255", true}, {"1.0.0.0", true}, {"172.15.255.255", true}, {"172.32.0.0", true},
+		{"169.253.0.1", true}, {"192.167.1.1", true}, {"2001:db8::1", true}, {"2a00:1450::1", true},
+		{"fec0::1", true}, {"64:ff9b::808:808", true}, {"::2", true},
+		{"10.1.1.1", false}, {"172.16.0.1", false}, {"172.31.255.255", false}, {"192.168.0.1", false},
 		{"100.64.0.0", false}, {"100.127.255.255", false}, {"127.0.0.1", false},
 		{"169.254.1.1", false}, {"0.0.0.0", false}, {"0.1.2.3", false},
 		{"224.0.0.251", false}, {"239.255.255.250", false}, {"240.0.0.1", false},
-		{"255.255.255.255", false}, {"::", false}, {"::1", false}, {"fc00::1", false},
-		{"fe80::1", false}, {"ff02::fb", false}, {"::ffff:192.168.0.1", false},
-		{"::ffff:8.8.8.8", true},
+		{"255.255.255.255", false}, {"::", false}, {"::1", false}, {"fc00::1", false}, {"fdff::1", false},
+		{"fe80::1", false}, {"febf::1", false}, {"fe80::1%eth0", false}, {"ff02::fb", false},
+		{"::ffff:192.168.0.1", false}, {"::ffff:8.8.8.8", true},
 	} {
 		if got := IsPublic(netip.MustParseAddr(tc.ip)); got != tc.public {
 			t.Errorf("IsPublic(%s) = %v, want %v", tc.ip, got, tc.public)
@@ -138,5 +142,44 @@ func TestIsPublic(t *testing.T) {
 	}
 	if IsPublic(netip.Addr{}) {
 		t.Error("the zero Addr is public")
+	}
+}
+
+// TestIsPublicAgreesWithNetip compares IsPublic with the same rules
+// written with netip's predicates, over every IPv4 /16 boundary and
+// random addresses of both families.
+func TestIsPublicAgreesWithNetip(t *testing.T) {
+	reference := func(ip netip.Addr) bool {
+		ip = ip.Unmap()
+		if ip.IsUnspecified() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsMulticast() {
+			return false
+		}
+		if ip.Is4() {
+			b := ip.As4()
+			return b[0] != 0 && b[0] < 240 && !(b[0] == 100 && b[1]&0xc0 == 64)
+		}
+		return true
+	}
+	var addrs []netip.Addr
+	for i := range 1 << 16 {
+		for _, last := range []byte{0, 255} {
+			a := netip.AddrFrom4([4]byte{byte(i >> 8), byte(i), last, last})
+			addrs = append(addrs, a, netip.AddrFrom16(a.As16()))
+		}
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for range 1 << 16 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:8], rnd.Uint64())
+		binary.LittleEndian.PutUint64(b[8:], rnd.Uint64())
+		for _, first := range []byte{b[0], 0, 0xfc, 0xfd, 0xfe, 0xff} {
+			b[0] = first
+			addrs = append(addrs, netip.AddrFrom16(b))
+		}
+	}
+	for _, ip := range addrs {
+		if got, want := IsPublic(ip), reference(ip); got != want {
+			t.Fatalf("IsPublic(%s) = %v, netip's predicates say %v", ip, got, want)
+		}
 	}
 }
