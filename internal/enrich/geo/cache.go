@@ -8,7 +8,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
-// cacheBits bounds the cache: 64 Ki answers, about 8 MiB when full.
+// cacheBits bounds the cache: 64 Ki answers, about 7 MiB when full.
 const cacheBits = 16
 
 // cache is a two-way set-associative table of answers: a hash of the
@@ -25,28 +25,40 @@ type cache struct {
 	slots [1 << cacheBits]atomic.Pointer[cacheEntry]
 }
 
+// cacheEntry holds the answer itself, so that a miss allocates once.
 type cacheEntry struct {
-	addr netip.Addr
-	geo  *schema.Geo // nil: the databases know nothing of addr
+	addr  netip.Addr
+	known bool // whether any database knows addr
+	geo   schema.Geo
+}
+
+// answer is what Lookup returns for the entry: the shared Geo, or nil.
+func (e *cacheEntry) answer() *schema.Geo {
+	if !e.known {
+		return nil
+	}
+	return &e.geo
 }
 
 func (c *cache) get(ip netip.Addr) (*schema.Geo, bool) {
 	i := pairOf(ip)
 	if e := c.slots[i].Load(); e != nil && e.addr == ip {
-		return e.geo, true
+		return e.answer(), true
 	}
 	if e := c.slots[i+1].Load(); e != nil && e.addr == ip {
-		return e.geo, true
+		return e.answer(), true
 	}
 	return nil, false
 }
 
 // put stores the newest answer first and moves the one it displaces
-// second, evicting the older of the two.
-func (c *cache) put(ip netip.Addr, g *schema.Geo) {
+// second, evicting the older of the two; it returns the stored answer.
+func (c *cache) put(ip netip.Addr, g schema.Geo) *schema.Geo {
+	e := &cacheEntry{addr: ip, known: g != (schema.Geo{}), geo: g}
 	i := pairOf(ip)
 	c.slots[i+1].Store(c.slots[i].Load())
-	c.slots[i].Store(&cacheEntry{addr: ip, geo: g})
+	c.slots[i].Store(e)
+	return e.answer()
 }
 
 // pairOf mixes the address's 128 bits and keeps the top bits of a

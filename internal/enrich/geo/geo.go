@@ -77,24 +77,19 @@ func (d *DB) Lookup(ip netip.Addr) *schema.Geo {
 	if g, ok := d.cache.get(ip); ok {
 		return g
 	}
-	g := d.resolve(ip)
-	d.cache.put(ip, g)
-	return g
+	return d.cache.put(ip, d.resolve(ip))
 }
 
-// resolve asks every database, without the cache.
-func (d *DB) resolve(ip netip.Addr) *schema.Geo {
+// resolve asks every database, without the cache; the zero Geo means
+// that none knows ip.
+func (d *DB) resolve(ip netip.Addr) schema.Geo {
 	var g schema.Geo
 	for _, f := range d.files {
 		if err := f.lookup(ip, &g); err != nil {
 			d.lookupErrors.Add(1)
 		}
 	}
-	if g == (schema.Geo{}) {
-		return nil
-	}
-	shared := g // only answers that hold something reach the heap
-	return &shared
+	return g
 }
 
 // LookupErrors counts records that could not be read: a database that
