@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"os"
@@ -187,4 +188,35 @@ func TestCacheAgrees(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { d.Lookup(ip) }); n != 0 {
 		t.Errorf("a cached lookup allocates %v times", n)
 	}
+}
+
+// TestLookupErrorsCounted corrupts the city record in a database whose
+// search tree still opens: the lookup answers what the ASN database
+// knows and the error is counted.
+func TestLookupErrorsCounted(t *testing.T) {
+	good := mmdb(t, "GeoLite2-City", 6, network{"81.2.69.0/24", city("GB", "GB", "London")})
+	asnFile, err := openFile("asn.mmdb", asnDB(t, "GeoLite2-ASN"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr("81.2.69.142")
+	end := bytes.LastIndex(good, []byte("\xab\xcd\xefMaxMind.com"))
+	for i := range end {
+		bad := bytes.Clone(good)
+		bad[i] = 0xff
+		f, err := openFile("city.mmdb", bad)
+		if err != nil {
+			continue
+		}
+		d := &DB{files: []*file{f, asnFile}, cache: &cache{}}
+		g := d.Lookup(ip)
+		if d.LookupErrors() == 0 {
+			continue
+		}
+		if g == nil || g.ASN != 20712 {
+			t.Errorf("byte %d corrupt: %+v, want the ASN database's answer", i, g)
+		}
+		return
+	}
+	t.Fatal("no corruption of the database made a lookup fail")
 }
