@@ -13,8 +13,8 @@ import (
 )
 
 // EntryError is one entry of a range file that was set aside: the file,
-// the 1-based line of the entry (or of the field, when known; 0 when
-// the format gives none), the field, and what is wrong with it.
+// the 1-based line of the entry or of its faulty field, the field ("" when
+// the entry as a whole is wrong), and what is wrong with it.
 type EntryError struct {
 	Path  string
 	Line  int
