@@ -1,10 +1,6 @@
 package intel
 
-import (
-	"net/netip"
-
-	"github.com/gaissmai/bart"
-)
+import "net/netip"
 
 // builder gathers a feed's indicators while its file is parsed.
 type builder struct {
@@ -14,11 +10,11 @@ type builder struct {
 	offsets []uint32 // indicator i is text[offsets[i]:offsets[i+1]]
 	keys    []byte   // domain keys that differ from the text as written
 
-	v4      map[[4]byte]uint32
-	v6      map[[16]byte]uint32
-	cidrs   *bart.Table[uint32] // value: index into ranges
-	ranges  []cidrRange
-	domains []pendingDomain
+	// Maps drop repeats while parsing; the feed keeps their entries.
+	v4       map[[4]byte]uint32
+	v6       map[[16]byte]uint32
+	prefixes map[netip.Prefix]uint32
+	domains  []pendingDomain
 
 	rejected  int
 	firstErrs []error
@@ -35,11 +31,11 @@ type pendingDomain struct {
 
 func newBuilder(path string) *builder {
 	return &builder{
-		path:    path,
-		offsets: []uint32{0},
-		v4:      map[[4]byte]uint32{},
-		v6:      map[[16]byte]uint32{},
-		cidrs:   new(bart.Table[uint32]),
+		path:     path,
+		offsets:  []uint32{0},
+		v4:       map[[4]byte]uint32{},
+		v6:       map[[16]byte]uint32{},
+		prefixes: map[netip.Prefix]uint32{},
 	}
 }
 
@@ -67,9 +63,8 @@ func (b *builder) add(written string, ind indicator) {
 			b.v6[k] = b.appendText(written)
 		}
 	case kindPrefix:
-		if _, dup := b.cidrs.Get(ind.prefix); !dup {
-			b.cidrs.Insert(ind.prefix, uint32(len(b.ranges)))
-			b.ranges = append(b.ranges, cidrRange{indicator: b.appendText(written)})
+		if _, dup := b.prefixes[ind.prefix]; !dup {
+			b.prefixes[ind.prefix] = b.appendText(written)
 		}
 	case kindDomain:
 		i := b.appendText(written)
@@ -89,43 +84,38 @@ func (b *builder) appendText(s string) uint32 {
 	return uint32(len(b.offsets) - 2)
 }
 
-// feed freezes what was gathered. Each CIDR is linked to the next larger
-// CIDR of the feed that contains it, so that a lookup can list every range
-// holding an address from one longest-prefix match, without an iterator.
+// feed freezes what was gathered.
 func (b *builder) feed(name string) *Feed {
 	f := &Feed{
 		name:     name,
 		text:     string(b.text),
 		offsets:  b.offsets,
-		v4:       b.v4,
-		v6:       b.v6,
-		ranges:   b.ranges,
-		domains:  make(map[string]uint32, len(b.domains)),
+		v4:       entries(b.v4),
+		v6:       entries(b.v6),
+		prefixes: entries(b.prefixes),
 		rejected: b.rejected,
 		errs:     b.firstErrs,
 		skipped:  b.skipped,
 	}
-	if len(b.ranges) > 0 {
-		f.cidrs = b.cidrs
-		for p, r := range b.cidrs.All() {
-			if p.Bits() == 0 {
-				continue
-			}
-			wider := netip.PrefixFrom(p.Addr(), p.Bits()-1)
-			if up, ok := b.cidrs.LookupPrefix(wider); ok {
-				f.ranges[r].wider = up + 1
-			}
-		}
-	}
 	keys := string(b.keys)
+	domains := make(map[string]uint32, len(b.domains))
 	for _, p := range b.domains {
 		k := f.text[p.start:p.end]
 		if p.inKeys {
 			k = keys[p.start:p.end]
 		}
-		if _, dup := f.domains[k]; !dup {
-			f.domains[k] = p.index
+		if _, dup := domains[k]; !dup {
+			domains[k] = p.index
 		}
 	}
+	f.domains = entries(domains)
 	return f
+}
+
+func entries[K comparable](m map[K]uint32) []entry[K] {
+	out := make([]entry[K], 0, len(m))
+	for k, i := range m {
+		out = append(out, entry[K]{key: k, ind: i})
+	}
+	return out
 }

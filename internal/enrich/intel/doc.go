@@ -72,9 +72,16 @@
 // ("dns.query", "tls.sni", "http.host"). A hit names the feed and the
 // indicator as the feed wrote it.
 //
-// Feeds are immutable once loaded and lookups take no lock; a lookup that
-// finds nothing allocates nothing. Exact addresses are map keys of 4 or 16
-// bytes, CIDRs are in a bart routing table, domains in a map by name, and
-// every indicator's text is a slice of one string per feed, so that a
-// million indicators cost tens of bytes each.
+// Feeds are immutable once loaded, and [NewSet] merges them into one
+// index that is never written after, so lookups take no lock; a lookup
+// that finds nothing allocates nothing. Every address, range and domain
+// key leads to its whole answer, the hits of the ranges or parent domains
+// containing it included, so a lookup stops at its first match. Exact
+// addresses are map keys of 4 or 16 bytes, CIDRs are in one bart routing
+// table, domains in one map by name, and in front of them a Bloom filter
+// blocked by cache line and a bitmap of the IPv4 /20s turn most misses
+// away in one or two accesses to memory that stays in cache. Every
+// indicator's text is a slice of one string per feed. NewSet takes about
+// half a second for a million indicators, so Sets are built off the
+// lookup path, and a reloaded feed is merged with the others as loaded.
 package intel

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/gaissmai/bart"
 )
 
 // FeedConfig names a feed file and how to read it.
@@ -28,23 +27,24 @@ type Feed struct {
 	text    string   // indicators as written, back to back
 	offsets []uint32 // indicator i is text[offsets[i]:offsets[i+1]]
 
-	// Map keys are fixed-size arrays so that a million entries hold no
-	// pointer for the collector to follow (netip.Addr holds one).
-	v4      map[[4]byte]uint32
-	v6      map[[16]byte]uint32
-	cidrs   *bart.Table[uint32] // nil when the feed lists no CIDR
-	ranges  []cidrRange
-	domains map[string]uint32 // lowercase name → indicator; keys are substrings of text
+	// Distinct indicators by the key they match on, in no order; a Set
+	// indexes them. Addresses are fixed-size arrays so that a million
+	// entries hold no pointer for the collector to follow (netip.Addr
+	// holds one).
+	v4       []entry[[4]byte]
+	v6       []entry[[16]byte]
+	prefixes []entry[netip.Prefix] // masked
+	domains  []entry[string]       // lowercase name, a substring of text or of the keys built
 
 	rejected int
 	errs     []error
 	skipped  SkipCounts
 }
 
-// cidrRange is a CIDR of the feed and the next larger CIDR containing it.
-type cidrRange struct {
-	indicator uint32
-	wider     uint32 // index into ranges + 1; 0 when none
+// entry is an indicator under the key it matches on.
+type entry[K any] struct {
+	key K
+	ind uint32 // the indicator as written is Feed.indicator(ind)
 }
 
 // SkipCounts counts STIX indicators left out on purpose, by reason. They
@@ -60,7 +60,7 @@ type SkipCounts struct {
 func (f *Feed) Name() string { return f.name }
 
 // Len is the number of distinct indicators kept.
-func (f *Feed) Len() int { return len(f.v4) + len(f.v6) + len(f.ranges) + len(f.domains) }
+func (f *Feed) Len() int { return len(f.v4) + len(f.v6) + len(f.prefixes) + len(f.domains) }
 
 // Rejected is the number of records set aside as malformed and the errors
 // of the first few, each naming the file, the line or STIX object, and the

@@ -71,19 +71,17 @@ func checkFeed(t *testing.T, f *Feed) {
 			t.Errorf("indicator %q not found again; hits %v", text, hits)
 		}
 	}
-	for k, i := range f.v4 {
-		want(s.IP(netip.AddrFrom4(k), nil), f.indicator(i))
+	for _, e := range f.v4 {
+		want(s.IP(netip.AddrFrom4(e.key), nil), f.indicator(e.ind))
 	}
-	for k, i := range f.v6 {
-		want(s.IP(netip.AddrFrom16(k), nil), f.indicator(i))
+	for _, e := range f.v6 {
+		want(s.IP(netip.AddrFrom16(e.key), nil), f.indicator(e.ind))
 	}
-	if f.cidrs != nil {
-		for p, r := range f.cidrs.All() {
-			want(s.IP(p.Addr(), nil), f.indicator(f.ranges[r].indicator))
-		}
+	for _, e := range f.prefixes {
+		want(s.IP(e.key.Addr(), nil), f.indicator(e.ind))
 	}
-	for k, i := range f.domains {
-		want(s.Domain("x."+strings.ToUpper(k)+".", "dns.query", nil), f.indicator(i))
+	for _, e := range f.domains {
+		want(s.Domain("x."+strings.ToUpper(e.key)+".", "dns.query", nil), f.indicator(e.ind))
 	}
 	n, errs := f.Rejected()
 	if n < len(errs) || len(errs) > keptErrors {

@@ -38,17 +38,17 @@ func mustLoad(t *testing.T, cfg FeedConfig, file, content string) *Feed {
 // kept lists a feed's indicators as written, sorted.
 func kept(f *Feed) []string {
 	var out []string
-	for _, i := range f.v4 {
-		out = append(out, f.indicator(i))
+	for _, e := range f.v4 {
+		out = append(out, f.indicator(e.ind))
 	}
-	for _, i := range f.v6 {
-		out = append(out, f.indicator(i))
+	for _, e := range f.v6 {
+		out = append(out, f.indicator(e.ind))
 	}
-	for _, r := range f.ranges {
-		out = append(out, f.indicator(r.indicator))
+	for _, e := range f.prefixes {
+		out = append(out, f.indicator(e.ind))
 	}
-	for _, i := range f.domains {
-		out = append(out, f.indicator(i))
+	for _, e := range f.domains {
+		out = append(out, f.indicator(e.ind))
 	}
 	slices.Sort(out)
 	return out

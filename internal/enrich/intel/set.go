@@ -2,30 +2,45 @@ package intel
 
 import (
 	"bytes"
+	"hash/maphash"
 	"net/netip"
+
+	"github.com/gaissmai/bart"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
-// Set is the feeds in force. Building one only holds the feeds, so a feed
-// that reloads is swapped in by building a new Set with the others as they
+// Set is the feeds in force, merged into one index so that a lookup
+// probes each structure once whatever the number of feeds. A feed that
+// reloads is swapped in by building a new Set with the others as they
 // are. Lookups may run on any number of goroutines: nothing is written
-// after loading.
+// after NewSet.
 type Set struct {
 	feeds []*Feed
+
+	// Every key leads to the index in refs of its list: all of its hits,
+	// already in the order they are reported, including those of the
+	// ranges or parent domains that contain it. A lookup therefore stops
+	// at its first match.
+	refs    []ref
+	v4      map[[4]byte]uint32
+	v6      map[[16]byte]uint32
+	cidrs   *bart.Table[uint32] // nil when no feed lists a CIDR
+	domains map[string]uint32   // lowercase name; keys are the feeds' own strings
+
+	// filter holds every address and domain key, so that most misses end
+	// in it without touching the maps.
+	filter           filter
+	listed4, ranged4 *blocks4 // /20s with a listed address, with a range
+	addrSeed         uint64
+	nameSeed         maphash.Seed
 }
 
-// NewSet holds feeds, in the order their hits are listed; nil feeds are
-// left out.
-func NewSet(feeds ...*Feed) *Set {
-	s := &Set{feeds: make([]*Feed, 0, len(feeds))}
-	for _, f := range feeds {
-		if f != nil {
-			s.feeds = append(s.feeds, f)
-		}
-	}
-	return s
-}
+// ref is one hit to report: an indicator of a feed. A list is consecutive
+// refs, the last of which has lastRef set in feed.
+type ref struct{ feed, ind uint32 }
+
+const lastRef = 1 << 31
 
 // IP appends a hit for every listed address equal to ip and every listed
 // CIDR containing it, feed by feed, ranges from the narrowest. An
@@ -35,38 +50,31 @@ func (s *Set) IP(ip netip.Addr, dst []schema.IntelHit) []schema.IntelHit {
 		return dst
 	}
 	ip = ip.Unmap()
-	is4 := ip.Is4()
-	var k4 [4]byte
-	var k16 [16]byte
-	if is4 {
-		k4 = ip.As4()
+	if ip.Is4() {
+		k := ip.As4()
+		b := block4(k)
+		if s.listed4.has(b) && s.filter.has(hash4(k, s.addrSeed)) {
+			if i, ok := s.v4[k]; ok {
+				return s.appendHits(dst, i, "ip")
+			}
+		}
+		if !s.ranged4.has(b) {
+			return dst
+		}
 	} else {
-		k16 = ip.As16()
-	}
-	for _, f := range s.feeds {
-		var i uint32
-		var ok bool
-		switch {
-		case is4 && len(f.v4) > 0:
-			i, ok = f.v4[k4]
-		case !is4 && len(f.v6) > 0:
-			i, ok = f.v6[k16]
-		}
-		if ok {
-			dst = append(dst, schema.IntelHit{Feed: f.name, Indicator: f.indicator(i), Field: "ip"})
-		}
-		// Contains needs no backtracking and is the cheaper test on a miss.
-		if f.cidrs == nil || !f.cidrs.Contains(ip) {
-			continue
-		}
-		r, ok := f.cidrs.Lookup(ip)
-		for ok {
-			c := f.ranges[r]
-			dst = append(dst, schema.IntelHit{Feed: f.name, Indicator: f.indicator(c.indicator), Field: "ip"})
-			r, ok = c.wider-1, c.wider != 0
+		k := ip.As16()
+		if s.filter.has(hash16(k, s.addrSeed)) {
+			if i, ok := s.v6[k]; ok {
+				return s.appendHits(dst, i, "ip")
+			}
 		}
 	}
-	return dst
+	// Contains needs no backtracking and is the cheaper test on a miss.
+	if s.cidrs == nil || !s.cidrs.Contains(ip) {
+		return dst
+	}
+	i, _ := s.cidrs.Lookup(ip)
+	return s.appendHits(dst, i, "ip")
 }
 
 // Domain appends a hit for every listed domain that is name or a parent of
@@ -78,7 +86,7 @@ func (s *Set) Domain(name, field string, dst []schema.IntelHit) []schema.IntelHi
 	if len(name) > 0 && name[len(name)-1] == '.' {
 		name = name[:len(name)-1]
 	}
-	if len(name) == 0 || len(name) > len(buf) {
+	if len(s.domains) == 0 || len(name) == 0 || len(name) > len(buf) {
 		return dst
 	}
 	key := buf[:len(name)]
@@ -89,22 +97,30 @@ func (s *Set) Domain(name, field string, dst []schema.IntelHit) []schema.IntelHi
 		}
 		key[i] = c
 	}
-	for _, f := range s.feeds {
-		if len(f.domains) == 0 {
-			continue
+	// The most specific listed suffix has the whole answer. Listed domains
+	// have at least two labels, so the last label alone is never looked up.
+	for k := key; ; {
+		dot := bytes.IndexByte(k, '.')
+		if dot < 0 {
+			return dst
 		}
-		// Listed domains have at least two labels, so the last label alone
-		// is never looked up.
-		for k := key; ; {
-			dot := bytes.IndexByte(k, '.')
-			if dot < 0 {
-				break
+		if s.filter.has(maphash.Bytes(s.nameSeed, k)) {
+			if i, ok := s.domains[string(k)]; ok {
+				return s.appendHits(dst, i, field)
 			}
-			if i, ok := f.domains[string(k)]; ok {
-				dst = append(dst, schema.IntelHit{Feed: f.name, Indicator: f.indicator(i), Field: field})
-			}
-			k = k[dot+1:]
 		}
+		k = k[dot+1:]
 	}
-	return dst
+}
+
+func (s *Set) appendHits(dst []schema.IntelHit, i uint32, field string) []schema.IntelHit {
+	for {
+		r := s.refs[i]
+		f := s.feeds[r.feed&^lastRef]
+		dst = append(dst, schema.IntelHit{Feed: f.name, Indicator: f.indicator(r.ind), Field: field})
+		if r.feed&lastRef != 0 {
+			return dst
+		}
+		i++
+	}
 }
