@@ -16,7 +16,7 @@ import (
 // benchFeeds writes one million indicators in four feeds, shaped like
 // public blocklists: mostly addresses, then domains, some ranges, and a CSV
 // export with other columns. It returns the configs and some listed
-// addresses and domains to look up.
+// addresses and domains to look up (1<<16 of each).
 func benchFeeds(b *testing.B) (cfgs []FeedConfig, addrs []netip.Addr, domains []string) {
 	b.Helper()
 	dir := b.TempDir()
@@ -38,7 +38,7 @@ func benchFeeds(b *testing.B) (cfgs []FeedConfig, addrs []netip.Addr, domains []
 			return randomV6(r).String()
 		}
 		a := randomV4(r)
-		if len(addrs) < 4096 {
+		if len(addrs) < 1<<16 {
 			addrs = append(addrs, a)
 		}
 		return a.String()
@@ -51,7 +51,7 @@ func benchFeeds(b *testing.B) (cfgs []FeedConfig, addrs []netip.Addr, domains []
 	})
 	write("domains.txt", 300_000, func(int) string {
 		d := randomDomain(r)
-		if len(domains) < 4096 {
+		if len(domains) < 1<<16 {
 			domains = append(domains, d)
 		}
 		return d
@@ -128,6 +128,50 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
+// BenchmarkNewSet merges the loaded feeds; heap-B/indicator is what the
+// Set adds to them, filter-fp-% how many addresses it does not hold pass
+// its filter.
+func BenchmarkNewSet(b *testing.B) {
+	cfgs, _, _ := benchFeeds(b)
+	feeds := loadAll(b, cfgs)
+	n := 0
+	for _, f := range feeds {
+		n += f.Len()
+	}
+	var before, after runtime.MemStats
+	var s *Set
+	for b.Loop() {
+		b.StopTimer()
+		s = nil
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		s = NewSet(feeds...)
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-B/indicator")
+		b.StartTimer()
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	tried, passed := 0, 0
+	for range 100_000 {
+		k := randomV4(r).As4()
+		if _, listed := s.v4[k]; !listed {
+			tried++
+			if s.filter.has(hash4(k, s.addrSeed)) {
+				passed++
+			}
+		}
+	}
+	b.ReportMetric(100*float64(passed)/float64(tried), "filter-fp-%")
+}
+
+// Warm lookups repeat 256 keys, as a sensor sees the same peers again and
+// again; cold ones cycle through 65 536, more than the caches hold of the
+// index, so each is served from memory.
+const warm = 256
+
 func BenchmarkIP(b *testing.B) {
 	cfgs, listed, _ := benchFeeds(b)
 	s := NewSet(loadAll(b, cfgs)...)
@@ -141,15 +185,15 @@ func BenchmarkIP(b *testing.B) {
 		}
 		return out
 	}
-	// warm: few distinct addresses, as a sensor sees the same peers again
-	// and again; cold: more than the caches hold, each lookup from memory.
 	for _, bm := range []struct {
 		name  string
 		addrs []netip.Addr
 	}{
-		{"hit", listed},
-		{"miss-v4-warm", misses(256, randomV4)},
+		{"hit-warm", listed[:warm]},
+		{"hit-cold", listed},
+		{"miss-v4-warm", misses(warm, randomV4)},
 		{"miss-v4-cold", misses(1<<16, randomV4)},
+		{"miss-v6-warm", misses(warm, randomV6)},
 		{"miss-v6-cold", misses(1<<16, randomV6)},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
@@ -183,7 +227,12 @@ func BenchmarkDomain(b *testing.B) {
 	for _, bm := range []struct {
 		name  string
 		names []string
-	}{{"hit-subdomain", hits}, {"miss-warm", misses(256)}, {"miss-cold", misses(1 << 16)}} {
+	}{
+		{"hit-subdomain-warm", hits[:warm]},
+		{"hit-subdomain-cold", hits},
+		{"miss-warm", misses(warm)},
+		{"miss-cold", misses(1 << 16)},
+	} {
 		b.Run(bm.name, func(b *testing.B) {
 			dst := make([]schema.IntelHit, 0, 16)
 			i := 0
