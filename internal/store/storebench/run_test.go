@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -106,7 +107,8 @@ func BenchmarkDashboard(b *testing.B) {
 }
 
 // readUnderIngest compares DuckDB's read P95 idle with the same while a
-// writer ingests as fast as it can up to 200 000 rows/s.
+// writer ingests as fast as it can up to 200 000 rows/s
+// (OSPREY_BENCH_RATE changes the rate).
 func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 	qs := dashboard(end)
 	idle := make([]time.Duration, len(qs))
@@ -120,6 +122,10 @@ func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 		defer close(done)
 		gen := storetest.NewGenerator(99)
 		gen.Every = 5 * time.Microsecond // 200 000 rows per second of data time
+		rate := 200000.0
+		if r, err := strconv.ParseFloat(os.Getenv("OSPREY_BENCH_RATE"), 64); err == nil && r > 0 {
+			rate = r
+		}
 		start := time.Now()
 		for ctx.Err() == nil {
 			recs := gen.Records(20000)
@@ -128,8 +134,8 @@ func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 				return
 			}
 			n := written.Add(int64(len(recs)))
-			if ahead := time.Duration(float64(n)/200000*float64(time.Second)) - time.Since(start); ahead > 0 {
-				time.Sleep(ahead) // hold the rate at 200 000 rows/s
+			if ahead := time.Duration(float64(n)/rate*float64(time.Second)) - time.Since(start); ahead > 0 {
+				time.Sleep(ahead) // hold the rate
 			}
 		}
 	}()
