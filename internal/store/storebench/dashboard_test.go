@@ -76,8 +76,9 @@ func dashboard(end time.Time) []query {
 func load(b *testing.B, st store.Store, n int) (float64, time.Time) {
 	ctx := context.Background()
 	gen := storetest.NewGenerator(7)
-	gen.Every = 24 * time.Hour / time.Duration(n) * 2                                       // the data spans two days
-	w := store.NewWriter(st, store.WriterConfig{BatchSize: batch, Grace: 10 * time.Minute}) // a busy machine is slow, not failing
+	gen.Every = 24 * time.Hour / time.Duration(n) * 2 // the data spans two days
+	// A long grace: on a busy machine the run is slow rather than failing.
+	w := store.NewWriter(st, store.WriterConfig{BatchSize: batch, Grace: 10 * time.Minute})
 	start := time.Now()
 	var end time.Time
 	sessions := make([]schema.Session, 0, batch)
