@@ -42,8 +42,8 @@ func (f filter) add(h uint64) {
 	}
 }
 
-// has is false when the key was never added, and true for about one key
-// in a hundred that was not. It reads every word without branching: the
+// has is true for every key added and for about one in a hundred of the
+// others. It reads every word without branching: the
 // line is loaded whole anyway, and an early exit would be mispredicted
 // half the time.
 func (f filter) has(h uint64) bool {
