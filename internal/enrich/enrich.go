@@ -51,17 +51,18 @@ type Enricher struct {
 	log     *slog.Logger
 	sources []*source
 
-	assets atomic.Pointer[assets.Inventory]
-	nets   atomic.Pointer[netmap.Map]
-	geo    atomic.Pointer[geo.DB]
-	intel  atomic.Pointer[intel.Set]
+	names atomic.Pointer[names] // assets and ranges
+	geo   atomic.Pointer[geo.DB]
+	intel atomic.Pointer[intel.Set]
 
 	// The parts the combined versions are built from, by source order,
 	// so that one file's reload rebuilds from the others' last good
 	// versions.
 	mu     sync.Mutex
 	snaps  []*assets.Snapshot
+	inv    *assets.Inventory
 	ranges [][]netmap.Range
+	nets   *netmap.Map
 	feeds  []*intel.Feed
 }
 
@@ -75,7 +76,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Enricher, error) {
 	}
 	e := &Enricher{cfg: cfg, log: log}
 	e.addSources()
-	e.nets.Store(netmap.NewMap()) // unmatched space is still internet or unknown-private
+	e.nets = netmap.NewMap() // unmatched space is still internet or unknown-private
+	e.names.Store(buildNames(nil, e.nets, nil))
 	var errs []error
 	for _, s := range e.sources {
 		if err := s.load(ctx); err != nil {
@@ -185,7 +187,8 @@ func (e *Enricher) setAssets(i int, snap *assets.Snapshot) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.snaps[i] = snap
-	e.assets.Store(assets.NewInventory(e.snaps...))
+	e.inv = assets.NewInventory(e.snaps...)
+	e.names.Store(buildNames(e.inv, e.nets, e.snaps))
 	return nil
 }
 
@@ -193,7 +196,8 @@ func (e *Enricher) setRanges(i int, r []netmap.Range) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ranges[i] = r
-	e.nets.Store(netmap.NewMap(e.ranges...))
+	e.nets = netmap.NewMap(e.ranges...)
+	e.names.Store(buildNames(e.inv, e.nets, e.snaps))
 	return nil
 }
 

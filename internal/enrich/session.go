@@ -5,10 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/osprey-ndr/osprey/internal/enrich/assets"
 	"github.com/osprey-ndr/osprey/internal/enrich/geo"
 	"github.com/osprey-ndr/osprey/internal/enrich/intel"
-	"github.com/osprey-ndr/osprey/internal/enrich/netmap"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
@@ -16,11 +14,11 @@ import (
 // Tags, Geo and the strings it sets may be shared with other sessions:
 // consumers must treat them as read-only.
 func (e *Enricher) Session(s *schema.Session) {
-	inv, nets, db, feeds := e.assets.Load(), e.nets.Load(), e.geo.Load(), e.intel.Load()
-	endpoint(&s.Orig, inv, nets, db, feeds)
-	endpoint(&s.Resp, inv, nets, db, feeds)
-	if m := s.Mirror; m != nil && inv != nil {
-		if ms, iface, a := inv.ByMirror(m.Source, m.VNI); iface != nil || a != nil {
+	n, db, feeds := e.names.Load(), e.geo.Load(), e.intel.Load()
+	endpoint(&s.Orig, n, db, feeds)
+	endpoint(&s.Resp, n, db, feeds)
+	if m := s.Mirror; m != nil && n.inv != nil {
+		if ms, iface, a := n.inv.ByMirror(m.Source, m.VNI); iface != nil || a != nil {
 			if ms != nil {
 				m.Session = ms.ID
 			}
@@ -37,24 +35,13 @@ func (e *Enricher) Session(s *schema.Session) {
 	}
 }
 
-func endpoint(ep *schema.Endpoint, inv *assets.Inventory, nets *netmap.Map, db *geo.DB, feeds *intel.Set) {
+func endpoint(ep *schema.Endpoint, n *names, db *geo.DB, feeds *intel.Set) {
 	if !ep.IP.IsValid() {
 		return
 	}
-	var assetTags []string
-	if inv != nil {
-		if a := inv.ByIP(ep.IP); a != nil {
-			ep.Asset, ep.AssetName, ep.Account = a.ID, a.Name, a.Account
-			assetTags = a.Tags
-		}
-	}
-	if nets != nil {
-		tags, seg := nets.Lookup(ep.IP)
-		ep.Tags = union(assetTags, tags)
-		ep.Segment = seg
-	} else {
-		ep.Tags = assetTags
-	}
+	v := n.lookup(ep.IP)
+	ep.Asset, ep.AssetName, ep.Account = v.asset, v.assetName, v.account
+	ep.Tags, ep.Segment = v.tags, v.segment
 	if db != nil {
 		ep.Geo = db.Lookup(ep.IP)
 	}
@@ -115,7 +102,7 @@ func hostOnly(h string) string {
 // Metric sets a device metric's asset: the device id is an asset's id
 // or name, or "ip:<address>" for devices known by address only.
 func (e *Enricher) Metric(m *schema.DeviceMetric) {
-	inv := e.assets.Load()
+	inv := e.names.Load().inv
 	if inv == nil {
 		return
 	}
