@@ -66,9 +66,9 @@ func (b *batches) register(c *sql.Conn) error {
 	})
 }
 
-// scan is one read of a source. DuckDB's threads take chunks in turn
-// (fill is safe for disjoint rows), so the Go side of a large insert
-// runs on every core.
+// scan is one read of a source. DuckDB may ask for chunks from several
+// threads at once: each takes the next rows in turn, so fill only has to
+// be safe for disjoint rows.
 type scan struct {
 	src  source
 	next atomic.Int64
