@@ -63,6 +63,61 @@ type Session struct {
 	// Intel lists the feeds that name a domain the session carried (DNS
 	// query, TLS SNI, HTTP host); hits on addresses are on the endpoints.
 	Intel []IntelHit `json:"intel,omitempty"`
+	// Flow is what a flow record (cloud flow log, NetFlow, IPFIX, sFlow)
+	// says beyond addresses and counters; nil for sessions metered from
+	// packets.
+	Flow *Flow `json:"flow,omitempty"`
+}
+
+// Flow is the record-level metadata of a session that a collector built
+// from flow records rather than packets. A flow record covers an
+// aggregation window (Start–End), not necessarily a whole conversation:
+// Seq numbers the windows of one UID, and Final is set only when the
+// exporter said the flow ended (docs/collectors.md).
+type Flow struct {
+	// Action is accept or reject (security groups, network ACLs, NSG
+	// rules, firewall rules); empty when the record does not say.
+	Action string `json:"action,omitempty"`
+	// Status is the record's log status when it is not a plain record:
+	// nodata (no traffic in the window) or skipdata (records lost).
+	Status string `json:"status,omitempty"`
+	// Direction is the exporter's own view: ingress or egress of the
+	// interface that logged the record.
+	Direction string `json:"direction,omitempty"`
+	// TCPFlags is the OR of the TCP flags seen in the window.
+	TCPFlags uint8 `json:"tcp_flags,omitempty"`
+
+	// Cloud: where the record was logged.
+	Account   string `json:"account,omitempty"`
+	Region    string `json:"region,omitempty"`
+	Zone      string `json:"zone,omitempty"` // availability zone, or its id
+	VPC       string `json:"vpc,omitempty"`
+	Subnet    string `json:"subnet,omitempty"`
+	Instance  string `json:"instance,omitempty"`
+	Interface string `json:"interface,omitempty"` // eni-…, a NIC's MAC or resource id
+	// Rule is the NSG or firewall rule that decided (Azure, GCP).
+	Rule string `json:"rule,omitempty"`
+	// Packet addresses when they differ from the session's (AWS
+	// pkt-srcaddr/pkt-dstaddr: a NAT gateway, an EKS pod, a middlebox),
+	// and the AWS services their ranges belong to.
+	PktSrc        netip.Addr `json:"pkt_src,omitempty"`
+	PktDst        netip.Addr `json:"pkt_dst,omitempty"`
+	PktSrcService string     `json:"pkt_src_service,omitempty"`
+	PktDstService string     `json:"pkt_dst_service,omitempty"`
+	// Extra holds the fields of a source that have no column here (AWS
+	// traffic-path, sublocation, the ECS fields of version 7, Azure's
+	// encryption state, GCP's instance details), under the source's own
+	// field names.
+	Extra map[string]string `json:"extra,omitempty"`
+
+	// Exporters (NetFlow, IPFIX, sFlow): who sent the record and through
+	// which interfaces the flow passed. SamplingRate is 1 in N; counters
+	// on the session are already scaled by it.
+	Exporter     netip.Addr `json:"exporter,omitempty"`
+	Domain       uint32     `json:"domain,omitempty"` // observation domain or source id
+	InIf         uint32     `json:"in_if,omitempty"`
+	OutIf        uint32     `json:"out_if,omitempty"`
+	SamplingRate uint64     `json:"sampling_rate,omitempty"`
 }
 
 // Endpoint is one end of a session. Enrichment (asset, tags, geo, intel)
