@@ -40,7 +40,7 @@ func TestCommunityID(t *testing.T) {
 			s := schema.Session{Proto: uint8(proto),
 				Orig: schema.Endpoint{IP: netip.MustParseAddr(m[1]), Port: uint16(op)},
 				Resp: schema.Endpoint{IP: netip.MustParseAddr(m[3]), Port: uint16(rp)}}
-			if got := communityID(&s, 0); got != m[6] {
+			if got := CommunityID(&s, 0); got != m[6] {
 				t.Errorf("%s: %s, want %s", sc.Text(), got, m[6])
 			}
 			n++
@@ -57,7 +57,7 @@ func TestCommunityID(t *testing.T) {
 		{schema.Session{Proto: 6, Orig: schema.Endpoint{IP: netip.MustParseAddr("141.142.228.5"), Port: 59856},
 			Resp: schema.Endpoint{IP: netip.MustParseAddr("192.150.187.43"), Port: 80}}, "1:yvyB8h+3dnggTZW0UEITWCst97w="},
 	} {
-		if got := communityID(&c.s, 0); got != c.want {
+		if got := CommunityID(&c.s, 0); got != c.want {
 			t.Errorf("%v: %s, want %s", c.s.Orig, got, c.want)
 		}
 		n++

@@ -110,7 +110,7 @@ func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 	if f.key.proto == 17 && (t.isTunnelPort(op, rp)) {
 		s.App = tunnelApp(rp)
 	}
-	s.CommunityID = communityID(s, t.cfg.CommunityIDSeed)
+	s.CommunityID = CommunityID(s, t.cfg.CommunityIDSeed)
 	t.stats.Sessions++
 	if !final {
 		t.stats.Interim++
@@ -221,9 +221,10 @@ func connState(f *flow, history []byte) string {
 	return "OTH"
 }
 
-// communityID is Community ID v1 with the given seed
+// CommunityID is Community ID v1 of the session's addresses, ports and
+// protocol with the given seed; collectors use it too
 // (https://github.com/corelight/community-id-spec).
-func communityID(s *schema.Session, seed uint16) string {
+func CommunityID(s *schema.Session, seed uint16) string {
 	sa, da, sp, dp := s.Orig.IP, s.Resp.IP, s.Orig.Port, s.Resp.Port
 	switch s.Proto {
 	case 6, 17, 132, 1, 58:
