@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 # Packages with goroutines of their own run under the race detector.
-RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... ./internal/store ./cmd/... ./internal/devices ./internal/enrich/...
+RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... ./internal/store ./cmd/... ./internal/devices ./internal/enrich/... ./internal/collect/...
 FUZZTIME  ?= 4s
 APT_GET   := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
@@ -77,14 +77,18 @@ bench: deps-bench deps-test build
 # Debian packages the tests need: iproute2 for the network-namespace
 # VXLAN test, clickhouse-server for the ClickHouse store (the tests start
 # their own servers on loopback), postgresql for the row-store baseline,
-# libndpi-bin (ndpiReader) to compare application labels with nDPI's, and
-# tshark to check that the generated IoT/OT traffic dissects cleanly.
+# libndpi-bin (ndpiReader) to compare application labels with nDPI's,
+# tshark to check that the generated IoT/OT traffic dissects cleanly,
+# softflowd as a real NetFlow/IPFIX exporter, and mosquitto with its
+# clients as a real MQTT broker and publishers for Device Defender reports.
 deps-test:
 	@command -v ip >/dev/null || { $(APT_GET) update && $(APT_GET) install iproute2; }
 	@[ -x /usr/sbin/clickhouse-server ] || { $(APT_GET) update && $(APT_GET) install clickhouse-server; }
 	@[ -x /usr/lib/postgresql/15/bin/postgres ] || { $(APT_GET) update && $(APT_GET) install postgresql; }
 	@command -v ndpiReader >/dev/null || { $(APT_GET) update && $(APT_GET) install libndpi-bin; }
 	@command -v tshark >/dev/null || { $(APT_GET) update && $(APT_GET) install tshark; }
+	@command -v softflowd >/dev/null || { $(APT_GET) update && $(APT_GET) install softflowd; }
+	@[ -x /usr/sbin/mosquitto ] && command -v mosquitto_pub >/dev/null || { $(APT_GET) update && $(APT_GET) install mosquitto mosquitto-clients; }
 
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
 # measured against, in the same run.
