@@ -3,20 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
-	"github.com/osprey-ndr/osprey/internal/daemon"
+	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/decode"
-	"github.com/osprey-ndr/osprey/internal/devices"
-	"github.com/osprey-ndr/osprey/internal/enrich"
-	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 )
 
@@ -96,74 +91,66 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		return errors.New("--output none is only for osprey read")
 	}
 
-	w, err := openOut(o.out)
+	p, err := newPipe(cmd.Context(), cfg, log, pipeOpts{output: o.output, out: o.out, store: o.store, outputChanged: f.Changed("output")})
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	if o.store != "" && !f.Changed("output") {
-		o.output = "none"
-	}
-	sink, err := newSink(o.output, w, cfg)
-	if err != nil {
-		return err
-	}
-	var inv *devices.Inventory
-	if o.store != "" {
-		if cfg.Devices.Enabled {
-			if inv, err = newInventory(cfg); err != nil {
-				return err
-			}
-			sink = pipeline.Tee(sink, inv)
-		}
-		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)
-		if err != nil {
-			return fmt.Errorf("--store: %w", err)
-		}
-		ss.maintain(cmd.Context(), time.Hour)
-		sink = pipeline.Tee(sink, ss)
-	}
-	sink = pipeline.Locked(sink)
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	en, err := newEnricher(cmd.Context(), cfg, log)
-	if err != nil {
-		return err
-	}
-	if en != nil {
-		defer en.Close()
-		// Outside the lock: shards enrich their batches in parallel.
-		sink = enrich.Sink(sink, en)
-		reg.MustRegister(enrich.NewCollector(en))
-		go en.Run(cmd.Context())
-	}
-	if inv != nil {
-		reg.MustRegister(devices.NewCollector(inv))
-	}
-	health := daemon.NewHealth(reg)
-
-	var sensors []*sensor.Sensor
 	rejects, err := openRejects(o.rejects)
 	if err != nil {
+		p.Close()
 		return err
 	}
 	if rejects != nil {
 		defer rejects.Close()
 	}
 	decodeErrs, onDecodeError := decodeErrors(log, rejects)
+	sensors, err := packetSensors(cfg, p, log, onDecodeError)
+	if err == nil && len(sensors) == 0 {
+		err = errors.New("nothing to receive: give --vxlan, --geneve or --interface")
+	}
+	if err == nil {
+		if err = p.health.Start(cfg.Health.Listen); err != nil {
+			err = fmt.Errorf("health endpoint %s: %w", cfg.Health.Listen, err)
+		}
+	}
+	if err != nil {
+		p.Close()
+		return err
+	}
+	log.Info("health endpoint", "address", "http://"+p.health.Addr()+"/healthz")
+	defer p.health.Stop()
+
+	ctx := cmd.Context()
+	grp, gctx := errgroup.WithContext(ctx)
+	for _, s := range sensors {
+		grp.Go(func() error { return s.Run(gctx) })
+	}
+	p.health.SetReady(true)
+	err = grp.Wait()
+	p.health.SetReady(false)
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	log.Info("sensor stopped", "decode_errors", decodeErrs.total())
+	return err
+}
+
+// packetSensors starts nothing: it opens the configured packet sources
+// (UDP VXLAN/GENEVE listeners, AF_PACKET) and a sensor for each, writing
+// to p.
+func packetSensors(cfg config.Config, p *pipe, log *slog.Logger, onDecodeError func(string, *capture.Frame, error)) ([]*sensor.Sensor, error) {
+	var sensors []*sensor.Sensor
 	add := func(src capture.Source, kind string) error {
 		sc := sensorConfig(cfg, kind)
 		sc.OnDecodeError = onDecodeError
-		s, err := sensor.New(sc, src, sink, true)
+		s, err := sensor.New(sc, src, p.sessions, true)
 		if err != nil {
 			return err
 		}
 		sensors = append(sensors, s)
-		reg.MustRegister(sensor.NewCollector(s, src.Name()))
+		p.reg.MustRegister(sensor.NewCollector(s, src.Name()))
 		return nil
 	}
-
 	var listens []capture.UDPListen
 	for _, a := range cfg.Capture.UDP.VXLAN {
 		listens = append(listens, capture.UDPListen{Addr: a, Kind: decode.LinkVXLANPayload})
@@ -181,12 +168,12 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		uc.ReceiveBuffer = int(cfg.Capture.UDP.ReceiveBuffer)
 		src, err := capture.NewUDPSource(uc)
 		if err != nil {
-			return fmt.Errorf("udp listener: %w", err)
+			return nil, fmt.Errorf("udp listener: %w", err)
 		}
 		if err := add(src, "mirror"); err != nil {
-			return err
+			return nil, err
 		}
-		reg.MustRegister(src.Collector())
+		p.reg.MustRegister(src.Collector())
 		log.Info("listening for mirrored traffic", "addresses", fmt.Sprint(src.Addrs()))
 	}
 	if name := cfg.Capture.Interface.Name; name != "" {
@@ -194,35 +181,13 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 			Interface: name, Promiscuous: cfg.Capture.Interface.Promiscuous, Snaplen: cfg.Capture.Interface.Snaplen,
 		})
 		if err != nil {
-			return fmt.Errorf("capture on %s: %w", name, err)
+			return nil, fmt.Errorf("capture on %s: %w", name, err)
 		}
 		if err := add(src, "afpacket"); err != nil {
-			return err
+			return nil, err
 		}
-		reg.MustRegister(src.Collector())
+		p.reg.MustRegister(src.Collector())
 		log.Info("capturing", "interface", name)
 	}
-	if len(sensors) == 0 {
-		return errors.New("nothing to receive: give --vxlan, --geneve or --interface")
-	}
-
-	if err := health.Start(cfg.Health.Listen); err != nil {
-		return fmt.Errorf("health endpoint %s: %w", cfg.Health.Listen, err)
-	}
-	log.Info("health endpoint", "address", "http://"+health.Addr()+"/healthz")
-	defer health.Stop()
-
-	ctx := cmd.Context()
-	grp, gctx := errgroup.WithContext(ctx)
-	for _, s := range sensors {
-		grp.Go(func() error { return s.Run(gctx) })
-	}
-	health.SetReady(true)
-	err = grp.Wait()
-	health.SetReady(false)
-	if cerr := sink.Close(); err == nil {
-		err = cerr
-	}
-	log.Info("sensor stopped", "decode_errors", decodeErrs.total())
-	return err
+	return sensors, nil
 }

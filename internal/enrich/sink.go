@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 
+	"github.com/osprey-ndr/osprey/internal/collect"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -27,3 +28,22 @@ func (s *sink) WriteSessions(ctx context.Context, batch []schema.Session) error 
 }
 
 func (s *sink) Close() error { return s.next.Close() }
+
+// MetricSink sets each device metric's asset and passes the batch on.
+func MetricSink(next collect.MetricSink, e *Enricher) collect.MetricSink {
+	return &metricSink{next: next, e: e}
+}
+
+type metricSink struct {
+	next collect.MetricSink
+	e    *Enricher
+}
+
+func (s *metricSink) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) error {
+	for i := range batch {
+		s.e.Metric(&batch[i])
+	}
+	return s.next.WriteMetrics(ctx, batch)
+}
+
+func (s *metricSink) Close() error { return s.next.Close() }
