@@ -50,3 +50,35 @@ enrich:
 		t.Errorf("domain hits %+v", s.Intel)
 	}
 }
+
+// TestMatrixLimit: the segment matrix of an enriched store has a cell per
+// pair of segments, largest first, and --limit keeps the largest.
+func TestMatrixLimit(t *testing.T) {
+	dir := t.TempDir()
+	ranges := filepath.Join(dir, "ranges.yaml")
+	if err := os.WriteFile(ranges, []byte("- {cidr: 0.0.0.0/1, segment: low}\n- {cidr: 128.0.0.0/1, segment: high}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "osprey.yaml")
+	if err := os.WriteFile(cfg, []byte("enrich: {cidrs: ["+ranges+"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pcap, data := filepath.Join(dir, "fleet.pcap"), filepath.Join(dir, "data")
+	if _, e, err := osprey(t, "synth", "--packets", "5000", "--flows", "100", "-o", pcap); err != nil {
+		t.Fatal(err, e)
+	}
+	if _, e, err := osprey(t, "read", "--config", cfg, "--store", data, pcap); err != nil {
+		t.Fatal(err, e)
+	}
+	rows := func(args ...string) []string {
+		out, e, err := osprey(t, append([]string{"query", "--store", data, "--matrix", "segment", "-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatal(err, e)
+		}
+		return strings.Split(strings.TrimSpace(out), "\n")
+	}
+	all, top := rows(), rows("--limit", "1")
+	if len(all) < 2 || len(top) != 1 || top[0] != all[0] {
+		t.Fatalf("matrix %d cells, --limit 1 gave %q (first of all: %q)", len(all), top, all[0])
+	}
+}

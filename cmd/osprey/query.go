@@ -63,7 +63,7 @@ Times (--since, --until) are RFC 3339 ("2026-03-01T10:00:00Z"), a date
 	f.StringVar(&o.matrix, "matrix", "", "traffic between the ends' segment or tag")
 	f.StringVar(&o.since, "since", "", "from this time (inclusive)")
 	f.StringVar(&o.until, "until", "", "to this time (exclusive)")
-	f.IntVar(&o.limit, "limit", 0, "rows (search: 100 a page; top: 10; series: 10 series)")
+	f.IntVar(&o.limit, "limit", 0, "rows (search: 100 a page; top: 10; series: 10 series; matrix: all cells)")
 	f.StringVar(&o.cursor, "cursor", "", "search: continue after this position (printed after a full page)")
 	f.BoolVar(&o.devices, "devices", false, "list the device inventory, most recently seen first (docs/devices.md)")
 	f.StringVar(&o.category, "category", "", "with --devices: only this category (camera, plc, …)")
@@ -146,6 +146,9 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 		cells, err := st.Matrix(ctx, store.MatrixQuery{Scope: sc, Filter: expr, By: o.matrix, Measure: by})
 		if err != nil {
 			return err
+		}
+		if o.limit > 0 && len(cells) > o.limit { // cells come largest first
+			cells = cells[:o.limit]
 		}
 		return render(out, o.output, cells, []string{"src." + o.matrix, "dst." + o.matrix, o.by}, func(c store.Cell) []string {
 			return []string{c.Src, c.Dst, u(c.Value)}
