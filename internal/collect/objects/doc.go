@@ -1,0 +1,28 @@
+// Package objects finds the files and S3 objects that flow logs arrive
+// in and hands each to a Handler until it has been read whole, once.
+//
+// Sources are local paths (files, directories read recursively, glob
+// patterns), optionally followed as files appear, and S3 buckets (AWS or
+// any store that speaks its API) polled by prefix. A bounded number of
+// objects are read at once.
+//
+// An object is recorded in the checkpoint file only after its handler
+// returned nil, and an object so recorded is never handed over again. A
+// crash while an object is read leaves it unrecorded, so the next run
+// reads it again from its start; as flow-log records get ids derived from
+// the object and their place in it, and the store keeps one record per
+// id, the records are stored exactly once. A handler error is retried
+// with a doubling backoff; after Config.Retries the object is given up:
+// reported to Deps.OnError, counted, left unrecorded (so the next run
+// tries it again) and not tried again in this run.
+//
+// For S3 the checkpoint keeps, per bucket and prefix, the highest key
+// such that every key up to it was read (listings start after it), plus
+// the keys read above it. Because keys do not appear in key order, the
+// position passes a key only when the key is older than
+// Config.ReorderWindow; a key that appears later than that after a key
+// sorting above it was written is not read.
+//
+// For local files the checkpoint keeps each file's size and modification
+// time; a file that changes after it was read is read again, whole.
+package objects
