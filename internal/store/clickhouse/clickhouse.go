@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,9 +104,9 @@ func migrate(ctx context.Context, o Options, addr string) error {
 		return fmt.Errorf("schema version %d is newer than this osprey knows (%d): upgrade osprey", have, latest)
 	}
 	for v := have + 1; v <= latest; v++ {
-		stmts := migrations[v]
-		if o.Cluster != "" && v == 1 {
-			stmts = append(stmts, distributed()...)
+		stmts := migrations[v].stmts
+		if o.Cluster != "" {
+			stmts = append(slices.Clip(stmts), migrations[v].cluster...)
 		}
 		for _, s := range stmts {
 			if err := conn.Exec(ctx, q(s)); err != nil {

@@ -2,9 +2,11 @@ package clickhouse
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 	"github.com/osprey-ndr/osprey/internal/testutil"
 )
@@ -50,4 +52,45 @@ func TestDistributed(t *testing.T) {
 		total += n
 	}
 	t.Logf("sessions per shard sum to %d", total)
+	o.Database = "osprey_upgrade"
+	testUpgrade(t, o)
+}
+
+func TestUpgradeFromVersion1(t *testing.T) {
+	testUpgrade(t, Options{Addr: []string{testutil.ClickHouse(t).Addr}})
+}
+
+// testUpgrade writes a session into a store of schema version 1 and
+// reads it back after the later migrations.
+func testUpgrade(t *testing.T, o Options) {
+	ctx := context.Background()
+	all := migrations
+	migrations = migrations[:2]
+	s, err := Open(ctx, o)
+	migrations = all
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := storetest.UpgradeRecord()
+	row, err := sqlstore.AppendRow(nil, &rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row[4] = boolU8(rec.Final)
+	cols := sqlstore.SessionColumns[:storetest.V1Columns]
+	b, err := s.native.PrepareBatch(ctx, "INSERT INTO sessions ("+strings.Join(cols, ", ")+")")
+	if err == nil {
+		if err = b.Append(row[:len(cols)]...); err == nil {
+			err = b.Send()
+		}
+	}
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckUpgraded(t, s)
 }

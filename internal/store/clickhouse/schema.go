@@ -63,12 +63,26 @@ var rollupViews = map[string]string{
 		FROM {sessions} GROUP BY day, tenant, minute_us, device`,
 }
 
-// migrations are the statements of each schema version, for one node;
+// migration is the statements of one schema version, for one node;
 // {local} is the suffix of the tables data lives in ("_local" in a
-// cluster), {db} the database and {cluster} the cluster.
-var migrations = [][]string{
-	1: version1(),
+// cluster), {db} the database and {cluster} the cluster. cluster are
+// run after stmts, in a cluster only: what the Distributed tables need.
+type migration struct {
+	stmts, cluster []string
 }
+
+var migrations = []migration{
+	1: {version1(), distributed()},
+	2: {[]string{"ALTER TABLE {db}.sessions{local} " + version2}, []string{"ALTER TABLE {db}.sessions " + version2}},
+}
+
+// version2 adds the enrichment, L7 and flow metadata: searchable parts
+// as columns, the rest as JSON in detail. A Distributed table takes the
+// same ALTER (it does not follow its local table's columns); the parts
+// written before read the columns' defaults.
+const version2 = `ADD COLUMN orig_country String, ADD COLUMN resp_country String,
+	ADD COLUMN orig_asn UInt32, ADD COLUMN resp_asn UInt32, ADD COLUMN intel Array(String),
+	ADD COLUMN flow_action String, ADD COLUMN server_name String, ADD COLUMN detail String`
 
 func version1() []string {
 	var out []string

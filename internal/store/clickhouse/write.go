@@ -75,7 +75,10 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 			continue
 		}
 		stored[id] = true // the same record twice in one batch
-		row = sqlstore.AppendRow(row[:0], r)
+		row, err = sqlstore.AppendRow(row[:0], r)
+		if err != nil {
+			return 0, fmt.Errorf("write sessions: %w", err)
+		}
 		row[4] = boolU8(r.Final) // no Bool type in 18.16
 		if err := b.Append(row...); err != nil {
 			return 0, fmt.Errorf("write sessions: session %s/%d: %w", r.UID, r.Seq, err)

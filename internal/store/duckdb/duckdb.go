@@ -162,13 +162,18 @@ type dialect struct{}
 
 func (dialect) Param(int) string                            { return "?" }
 func (dialect) AddrParam(ph string, b []byte) (string, any) { return ph, b }
-func (dialect) ArrayHas(col, v string) string               { return "list_contains(" + col + ", " + v + ")" }
 func (dialect) Unnest(col string) string                    { return "unnest(" + col + ")" }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "((" + e + ") // " + n + " * " + n + ")"
 }
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
+
+// ArrayHas holds false for NULL, the list of rows stored before the
+// column was (migration 2), so that its negation holds.
+func (dialect) ArrayHas(col, v string) string {
+	return "coalesce(list_contains(" + col + ", " + v + "), false)"
+}
 
 func (dialect) Where() string           { return "WHERE" }
 func (dialect) Latest(t string) string  { return t }

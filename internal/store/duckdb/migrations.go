@@ -55,4 +55,22 @@ CREATE TABLE findings (
 	evidence VARCHAR NOT NULL, state VARCHAR NOT NULL, dedupe_key VARCHAR NOT NULL, technique VARCHAR NOT NULL,
 	PRIMARY KEY (tenant, id)
 );`,
+	// Enrichment, L7 and flow metadata: searchable parts as columns, the
+	// rest as JSON in detail. DuckDB adds no column with a constraint, so
+	// these have defaults (what existing rows read) but allow NULL; the
+	// writer never gives one. The list column has no default and comes
+	// last: DuckDB 1.5 fails on a LIST default over more than one row
+	// group, and to commit a transaction that alters a table again after
+	// adding a LIST column to its rows. Its existing rows hold NULL,
+	// which the dialect reads as the empty list (an UPDATE would
+	// rewrite them out of time order).
+	2: `
+ALTER TABLE sessions ADD COLUMN orig_country VARCHAR DEFAULT '';
+ALTER TABLE sessions ADD COLUMN resp_country VARCHAR DEFAULT '';
+ALTER TABLE sessions ADD COLUMN orig_asn UINTEGER DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN resp_asn UINTEGER DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN flow_action VARCHAR DEFAULT '';
+ALTER TABLE sessions ADD COLUMN server_name VARCHAR DEFAULT '';
+ALTER TABLE sessions ADD COLUMN detail VARCHAR DEFAULT '';
+ALTER TABLE sessions ADD COLUMN intel VARCHAR[];`,
 }

@@ -9,6 +9,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/derive"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -17,7 +18,7 @@ import (
 // one vectorised pass.
 var insertSessions = "INSERT INTO sessions (" + sqlstore.ColumnList + ") SELECT * REPLACE (" +
 	splitList("orig_tags") + " AS orig_tags, " + splitList("resp_tags") + " AS resp_tags, " +
-	splitList("tunnel_parents") + " AS tunnel_parents, " +
+	splitList("tunnel_parents") + " AS tunnel_parents, " + splitList("intel") + " AS intel, " +
 	"CASE WHEN vlans::VARCHAR = '' THEN []::USMALLINT[] ELSE list_transform(string_split(vlans, ','), lambda v: v::USMALLINT) END AS vlans) " +
 	"FROM osprey_batch(%d)"
 
@@ -47,7 +48,7 @@ type sessionBatch struct {
 // A string column is read by text; the others are set by set.
 type sessionColumn struct {
 	name string
-	text func(r *store.Record) string
+	text func(r *store.Record) (string, error)
 	typ  duckdb.Type
 	set  func(c duckdb.DataChunk, col, row int, r *store.Record) error
 }
@@ -67,7 +68,10 @@ func newSessionBatch(recs []*store.Record) (*sessionBatch, error) {
 		dict := map[string]uint32{}
 		var last string
 		for i, r := range recs {
-			v := col.text(r)
+			v, err := col.text(r)
+			if err != nil {
+				return nil, err
+			}
 			vals[i] = v
 			if dict != nil && (i == 0 || v != last) {
 				last = v
@@ -161,7 +165,9 @@ func u64(get func(r *store.Record) uint64) sessionColumn {
 
 // sessionColumns are sqlstore.SessionColumns' values for DuckDB.
 var sessionColumns = func() []sessionColumn {
-	str := func(get func(r *store.Record) string) sessionColumn { return sessionColumn{text: get} }
+	str := func(get func(r *store.Record) string) sessionColumn {
+		return sessionColumn{text: func(r *store.Record) (string, error) { return get(r), nil }}
+	}
 	list := func(get func(r *store.Record) []string) sessionColumn {
 		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
 	}
@@ -231,6 +237,14 @@ var sessionColumns = func() []sessionColumn {
 		u64(func(r *store.Record) uint64 { return r.Delta.RespBytes }),
 		u64(func(r *store.Record) uint64 { return r.Delta.OrigPkts }),
 		u64(func(r *store.Record) uint64 { return r.Delta.RespPkts }),
+		str(func(r *store.Record) string { return derive.Country(&r.Orig) }),
+		str(func(r *store.Record) string { return derive.Country(&r.Resp) }),
+		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 { return derive.ASN(&r.Orig) })},
+		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 { return derive.ASN(&r.Resp) })},
+		list(func(r *store.Record) []string { return derive.Intel(&r.Session) }),
+		str(func(r *store.Record) string { return derive.FlowAction(&r.Session) }),
+		str(func(r *store.Record) string { return derive.ServerName(&r.Session) }),
+		{text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
 	}
 	for i := range cols {
 		cols[i].name = sqlstore.SessionColumns[i]

@@ -61,4 +61,12 @@ CREATE TABLE findings (
 	evidence text NOT NULL, state text NOT NULL, dedupe_key text NOT NULL, technique text NOT NULL,
 	PRIMARY KEY (tenant, id)
 );`,
+	// Enrichment, L7 and flow metadata: searchable parts as columns, the
+	// rest as JSON in detail. Existing rows read back as sessions without.
+	2: `
+ALTER TABLE sessions
+	ADD COLUMN orig_country text NOT NULL DEFAULT '', ADD COLUMN resp_country text NOT NULL DEFAULT '',
+	ADD COLUMN orig_asn bigint NOT NULL DEFAULT 0, ADD COLUMN resp_asn bigint NOT NULL DEFAULT 0,
+	ADD COLUMN intel text[] NOT NULL DEFAULT '{}', ADD COLUMN flow_action text NOT NULL DEFAULT '',
+	ADD COLUMN server_name text NOT NULL DEFAULT '', ADD COLUMN detail text NOT NULL DEFAULT '';`,
 }

@@ -52,7 +52,10 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		}
 		rows := make([][]any, 0, len(batch))
 		for i := range batch {
-			row := sqlstore.AppendRow(make([]any, 0, len(sqlstore.SessionColumns)), &batch[i])
+			row, err := sqlstore.AppendRow(make([]any, 0, len(sqlstore.SessionColumns)), &batch[i])
+			if err != nil {
+				return err
+			}
 			for c, v := range row {
 				switch v := v.(type) { // no unsigned types in PostgreSQL
 				case uint64:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/derive"
 )
 
 // SessionColumns is the sessions table's column list, in the order Row
@@ -20,6 +21,8 @@ var SessionColumns = []string{
 	"orig_pkts", "resp_pkts", "orig_bytes", "resp_bytes", "orig_ip_bytes", "resp_ip_bytes", "missed_bytes",
 	"app", "vlans", "mirror_kind", "mirror_source", "mirror_vni", "tunnel_parents", "community_id",
 	"d_orig_bytes", "d_resp_bytes", "d_orig_pkts", "d_resp_pkts",
+	// Migration 2: enrichment, L7 and flow metadata.
+	"orig_country", "resp_country", "orig_asn", "resp_asn", "intel", "flow_action", "server_name", "detail",
 }
 
 // ColumnList is SessionColumns joined for SQL.
@@ -53,8 +56,12 @@ func Device(e *schema.Endpoint) string {
 // AppendRow appends a record's values in SessionColumns order to dst:
 // lists as []string and []uint16 (empty, never nil), addresses as 16
 // bytes, times as Micros and the day as a time.Time.
-func AppendRow(dst []any, r *store.Record) []any {
+func AppendRow(dst []any, r *store.Record) ([]any, error) {
 	s := &r.Session
+	detail, err := Detail(s)
+	if err != nil {
+		return dst, err
+	}
 	var mk string
 	var vni uint32
 	msrc := zero16
@@ -69,7 +76,9 @@ func AppendRow(dst []any, r *store.Record) []any {
 		s.OrigPkts, s.RespPkts, s.OrigBytes, s.RespBytes, s.OrigIPBytes, s.RespIPBytes, s.MissedBytes,
 		s.App, u16s(s.VLANs), mk, msrc, vni, strs(s.TunnelParents), s.CommunityID,
 		r.Delta.OrigBytes, r.Delta.RespBytes, r.Delta.OrigPkts, r.Delta.RespPkts,
-	)
+		derive.Country(&s.Orig), derive.Country(&s.Resp), derive.ASN(&s.Orig), derive.ASN(&s.Resp),
+		strs(derive.Intel(s)), derive.FlowAction(s), derive.ServerName(s), detail,
+	), nil
 }
 
 var zero16 = make([]byte, 16)

@@ -100,15 +100,16 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	var day any
 	var startUs, endUs int64
 	var oip, rip, msrc []byte
-	var odev, rdev, mkind string
-	var vni uint32
+	var odev, rdev, mkind, ocountry, rcountry, detail string
+	var vni, oasn, rasn uint32
 	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, &s.EndReason, &s.Sensor, &s.Source, &startUs, &endUs,
 		&oip, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
 		&rip, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
 		&s.Proto, &s.Transport, &s.Direction, &s.ConnState, &s.History,
 		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
 		&s.App, db.D.ListScanner(&s.VLANs), &mkind, &msrc, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
-		new(uint64), new(uint64), new(uint64), new(uint64))
+		new(uint64), new(uint64), new(uint64), new(uint64),
+		&ocountry, &rcountry, &oasn, &rasn, db.D.ListScanner(new([]string)), new(string), new(string), &detail)
 	if err != nil {
 		return s, err
 	}
@@ -118,5 +119,5 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	if mkind != "" {
 		s.Mirror = &schema.Mirror{Kind: mkind, Source: store.AddrFrom16(msrc), VNI: vni}
 	}
-	return s, nil
+	return s, setEnrichment(&s, ocountry, rcountry, oasn, rasn, detail)
 }

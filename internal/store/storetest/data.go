@@ -23,10 +23,11 @@ var Tenants = []string{"", "acme"}
 
 // Sessions generates n flows over three days for each tenant, some long
 // enough to have interim records (seq > 0, cumulative counters), with
-// IPv4 and IPv6 ends, tags, segments, mirrors and apps. Times are whole
-// microseconds, as stores keep them.
+// IPv4 and IPv6 ends, tags, segments, mirrors and apps, and some with
+// geo, intel, L7 and flow metadata. Times are whole microseconds, as
+// stores keep them.
 func Sessions(n int) []schema.Session {
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng, extra := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(5, 6))
 	apps := []string{"tls", "dns", "http", "mqtt", "", "ssh", "modbus"}
 	segs := []string{"prod", "iot", "corp", ""}
 	tags := [][]string{{"iot"}, {"iot", "camera"}, {"web"}, nil, {"db", "prod"}}
@@ -58,6 +59,7 @@ func Sessions(n int) []schema.Session {
 				s.Mirror = &schema.Mirror{Kind: "vxlan", Source: netip.AddrFrom4([4]byte{172, 31, 0, byte(rng.IntN(3))}), VNI: uint32(rng.IntN(3))}
 				s.VLANs = []uint16{100}
 			}
+			enrich(extra, &s)
 			records := 1
 			if rng.IntN(10) == 0 {
 				records = 2 + rng.IntN(3) // a long flow: interim records

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"testing"
@@ -132,7 +133,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		if len(got) != len(byID) {
 			t.Fatalf("%d sessions of the default tenant, want %d", len(got), len(byID))
 		}
+		covered := map[string]bool{}
 		for i, s := range got {
+			covered["geo"] = covered["geo"] || s.Resp.Geo != nil
+			covered["asset name"] = covered["asset name"] || s.Orig.AssetName != ""
+			covered["address intel"] = covered["address intel"] || s.Resp.Intel != nil
+			covered["domain intel"] = covered["domain intel"] || s.Intel != nil
+			covered["l7"] = covered["l7"] || s.L7 != nil
+			covered["flow"] = covered["flow"] || s.Flow != nil
 			if i > 0 && s.End.After(got[i-1].End) {
 				t.Fatalf("page order: %s after %s", s.End, got[i-1].End)
 			}
@@ -141,6 +149,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			if string(got) != string(want) {
 				t.Fatalf("stored session differs:\n got %s\nwant %s", got, want)
 			}
+		}
+		if len(covered) != 6 || slices.Contains(slices.Collect(maps.Values(covered)), false) {
+			t.Fatalf("the sessions read back lack some metadata: %v", covered)
 		}
 		if _, err := st.Search(ctx, store.SearchQuery{Cursor: "garbage"}); err == nil {
 			t.Fatal("a bad cursor was accepted")
