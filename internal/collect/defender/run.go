@@ -139,7 +139,7 @@ func (c *Collector) readFeed(ctx context.Context, r io.Reader, source string) er
 
 func (c *Collector) feedLine(ctx context.Context, source string, lineNo, offset int64, line []byte, tooLong bool) error {
 	line = bytes.TrimRight(line, "\r\n")
-	if len(bytes.TrimSpace(line)) == 0 {
+	if !tooLong && len(bytes.TrimSpace(line)) == 0 {
 		return nil
 	}
 	c.count.cloudLines.Inc()
