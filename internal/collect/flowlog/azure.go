@@ -168,7 +168,7 @@ func (r *Reader) azureRecord(ctx context.Context, rec *azureRecord, n, off int64
 // azureWhere is what a record says about where its tuples were logged.
 type azureWhere struct {
 	account, vnet, subnet, mac, iface, rule, acl string
-	resourceKey, resource                 string
+	resourceKey, resource                        string
 }
 
 // azureTuple parses one flow tuple:
