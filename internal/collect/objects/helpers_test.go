@@ -112,11 +112,12 @@ type recorder struct {
 	mu    sync.Mutex
 	calls map[string]int
 	reads map[string]int
+	data  map[string][]byte // the last content read
 	fail  func(ctx context.Context, obj Object, call int) error
 }
 
 func newRecorder() *recorder {
-	return &recorder{calls: map[string]int{}, reads: map[string]int{}}
+	return &recorder{calls: map[string]int{}, reads: map[string]int{}, data: map[string][]byte{}}
 }
 
 func (r *recorder) handle(ctx context.Context, obj Object) error {
@@ -143,6 +144,7 @@ func (r *recorder) handle(ctx context.Context, obj Object) error {
 	}
 	r.mu.Lock()
 	r.reads[obj.Name]++
+	r.data[obj.Name] = got
 	r.mu.Unlock()
 	return nil
 }
@@ -151,6 +153,12 @@ func (r *recorder) readCounts() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return maps.Clone(r.reads)
+}
+
+func (r *recorder) content(name string) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.data[name]
 }
 
 func (r *recorder) callCounts() map[string]int {
