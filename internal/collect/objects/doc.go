@@ -16,12 +16,13 @@
 // reported to Deps.OnError, counted, left unrecorded (so the next run
 // tries it again) and not tried again in this run.
 //
-// For S3 the checkpoint keeps, per bucket and prefix, the highest key
-// such that every key up to it was read (listings start after it), plus
-// the keys read above it. Because keys do not appear in key order, the
-// position passes a key only when the key is older than
-// Config.ReorderWindow; a key that appears later than that after a key
-// sorting above it was written is not read.
+// For S3 the checkpoint keeps, per bucket and prefix, a position such
+// that every key up to it was read or given up (listings start after it),
+// the keys read above it and the keys given up. Because keys do not appear
+// in key order, the position passes a key only once the key was modified
+// Config.ReorderWindow before a listing that saw it started; a key that
+// appears more than ReorderWindow after a key sorting above it was
+// written is missed.
 //
 // For local files the checkpoint keeps each file's size and modification
 // time; a file that changes after it was read is read again, whole.

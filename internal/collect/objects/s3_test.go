@@ -425,3 +425,45 @@ func TestS3OpenFileDownloadsAndRemovesTheCopy(t *testing.T) {
 		t.Errorf("the downloaded copy is left behind: %v", entries)
 	}
 }
+
+// One source of each kind: both are read, each with its own metrics.
+func TestFilesAndS3Together(t *testing.T) {
+	s3 := newFakeS3(t, hourAgo)
+	key := keys(0, 1)[0]
+	s3.put(t, key)
+	logs := t.TempDir()
+	file := filepath.Join(logs, "a.log")
+	write(t, file)
+	cfg := s3.config(t.TempDir())
+	cfg.Paths = []string{logs}
+	reg := prometheus.NewRegistry()
+	rec := newRecorder()
+	src, err := New(cfg, rec.handle, Deps{Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ones(file, s3Names(key)[0]), rec.readCounts()); diff != "" {
+		t.Errorf("reads (-want +got):\n%s", diff)
+	}
+	for _, source := range []string{filesSource, cfg.S3[0].id()} {
+		if got := counter(t, reg, "osprey_collect_objects_read_total", source); got != 1 {
+			t.Errorf("read_total{source=%q} = %v, want 1", source, got)
+		}
+	}
+}
+
+func TestCheckpointInAMissingDirectoryFailsTheStart(t *testing.T) {
+	cfg := fileConfig(t.TempDir(), t.TempDir())
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "no", "such", "dir", "cp.json")
+	rec := newRecorder()
+	src, err := New(cfg, rec.handle, Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Once(context.Background()); err == nil {
+		t.Error("Once started without a place for its checkpoint")
+	}
+}

@@ -163,6 +163,11 @@ func (s *Source) run(ctx context.Context, follow bool) error {
 	if err != nil {
 		return err
 	}
+	// Saved at once so that an unwritable place fails the start rather
+	// than the first object read.
+	if err := cp.update(func() bool { return true }); err != nil {
+		return err
+	}
 	r := &run{cp: cp, follow: follow, jobs: make(chan job)}
 	g, gctx := errgroup.WithContext(ctx)
 	var listers errgroup.Group
