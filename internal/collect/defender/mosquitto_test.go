@@ -160,10 +160,15 @@ func (m mqttClient) awaitSubscribed(t *testing.T, r *replies) {
 func writeFile(t *testing.T, name string, b []byte) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, b, 0o644); err != nil {
+	writeFileAt(t, p, b)
+	return p
+}
+
+func writeFileAt(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return p
 }
 
 // exerciseBroker sends JSON, short JSON and CBOR reports, a duplicate
