@@ -14,6 +14,7 @@ import (
 // read and never handed over again. It may be called again for the same
 // object after an error or a crash, so what it writes must be idempotent
 // (records with ids derived from the object and their place in it).
+// Up to Config.Concurrency calls run at once.
 type Handler func(ctx context.Context, obj Object) error
 
 // Object is one file or S3 object to read.

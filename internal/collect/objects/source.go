@@ -103,7 +103,9 @@ func New(cfg Config, handler Handler, deps Deps) (*Source, error) {
 // Run reads the objects there are and, with Config.Follow, keeps
 // following the paths and polling S3 until ctx ends; it then returns nil.
 // Without Follow it is Once. It returns early only when the checkpoint
-// cannot be read or written. Run and Once must not overlap.
+// cannot be read or written. Objects being read when ctx ends are left
+// unrecorded, to be read again by the next run. Run and Once must not
+// overlap.
 func (s *Source) Run(ctx context.Context) error {
 	return s.run(ctx, s.cfg.Follow)
 }
