@@ -35,7 +35,13 @@ type Writer struct {
 
 	mu      sync.Mutex
 	pending []Record
-	queue   chan []Record
+	queue   chan queued
+	// Batches are numbered as they are queued; open holds those not
+	// stored yet and landed is closed (and replaced) whenever one is, so
+	// that Sync can wait for the batches before it.
+	lastID  uint64
+	open    map[uint64]struct{}
+	landed  chan struct{}
 	done    chan struct{} // closed when every flusher has stopped
 	tick    chan struct{} // closed to stop the interval flushes
 	ticked  chan struct{}
@@ -69,14 +75,20 @@ func NewWriter(st Store, cfg WriterConfig) *Writer {
 		cfg.Log = slog.Default()
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	w := &Writer{st: st, cfg: cfg, queue: make(chan []Record, cfg.Buffers), done: make(chan struct{}),
-		tick: make(chan struct{}), ticked: make(chan struct{}), ctx: ctx, stop: stop}
+	w := &Writer{st: st, cfg: cfg, queue: make(chan queued, cfg.Buffers), done: make(chan struct{}),
+		tick: make(chan struct{}), ticked: make(chan struct{}), ctx: ctx, stop: stop,
+		open: map[uint64]struct{}{}, landed: make(chan struct{})}
 	w.deltas.Previous = st.Previous
 	var wg sync.WaitGroup
 	for range cfg.Flushers {
 		wg.Go(func() {
 			for b := range w.queue {
-				w.flush(b)
+				w.flush(b.recs)
+				w.mu.Lock()
+				delete(w.open, b.id)
+				close(w.landed)
+				w.landed = make(chan struct{})
+				w.mu.Unlock()
 			}
 		})
 	}
@@ -97,12 +109,12 @@ func (w *Writer) WriteSessions(ctx context.Context, batch []schema.Session) erro
 		}
 		w.pending = append(w.pending, r)
 	}
-	var full []Record
+	var full queued
 	if len(w.pending) >= w.cfg.BatchSize {
-		full, w.pending = w.pending, make([]Record, 0, w.cfg.BatchSize)
+		full = w.take(make([]Record, 0, w.cfg.BatchSize))
 	}
 	w.mu.Unlock()
-	if full == nil {
+	if full.recs == nil {
 		return nil
 	}
 	select {
@@ -110,6 +122,63 @@ func (w *Writer) WriteSessions(ctx context.Context, batch []schema.Session) erro
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// queued is a numbered batch of records on its way to the store.
+type queued struct {
+	id   uint64
+	recs []Record
+}
+
+// take makes the pending records a batch, numbered and open, and starts
+// pending anew as next; w.mu is held. With nothing pending the batch is
+// empty and takes no number.
+func (w *Writer) take(next []Record) queued {
+	if len(w.pending) == 0 {
+		return queued{}
+	}
+	w.lastID++
+	b := queued{id: w.lastID, recs: w.pending}
+	w.open[b.id] = struct{}{}
+	w.pending = next
+	return b
+}
+
+// Sync returns once every record written before it is stored, or ctx
+// ends: a collector that must not mark its input read before the
+// records are safe (a flow-log object's checkpoint) calls it first.
+func (w *Writer) Sync(ctx context.Context) error {
+	w.mu.Lock()
+	b := w.take(nil)
+	mark := w.lastID
+	w.mu.Unlock()
+	if b.recs != nil {
+		select {
+		case w.queue <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for {
+		w.mu.Lock()
+		waiting := false
+		for id := range w.open {
+			if id <= mark {
+				waiting = true
+				break
+			}
+		}
+		landed, err := w.landed, w.err
+		w.mu.Unlock()
+		if !waiting {
+			return err
+		}
+		select {
+		case <-landed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -123,10 +192,9 @@ func (w *Writer) every() {
 		select {
 		case <-t.C:
 			w.mu.Lock()
-			b := w.pending
-			w.pending = nil
+			b := w.take(nil)
 			w.mu.Unlock()
-			if len(b) > 0 {
+			if b.recs != nil {
 				w.queue <- b
 			}
 		case <-w.tick:
@@ -175,10 +243,9 @@ func (w *Writer) Close() error {
 	close(w.tick)
 	<-w.ticked
 	w.mu.Lock()
-	last := w.pending
-	w.pending = nil
+	last := w.take(nil)
 	w.mu.Unlock()
-	if len(last) > 0 {
+	if last.recs != nil {
 		w.queue <- last
 	}
 	close(w.queue)

@@ -97,6 +97,43 @@ func TestWriterBackpressure(t *testing.T) {
 	}
 }
 
+// TestWriterSync: Sync returns only once everything written before it is
+// stored — a full batch held by a slow store and the pending remainder —
+// and waits while the store fails.
+func TestWriterSync(t *testing.T) {
+	f := &flaky{gate: make(chan struct{}), ids: map[string]bool{}}
+	w := NewWriter(f, WriterConfig{BatchSize: 10, Interval: time.Hour, Retry: time.Millisecond})
+	defer w.Close()
+	if err := w.WriteSessions(context.Background(), sessions(10, "s")); err != nil { // a full batch
+		t.Fatal(err)
+	}
+	if err := w.WriteSessions(context.Background(), sessions(5, "r")); err != nil { // pending
+		t.Fatal(err)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- w.Sync(context.Background()) }()
+	f.gate <- struct{}{} // one of the two batches lands
+	select {
+	case err := <-synced:
+		t.Fatalf("Sync returned (%v) with a batch still unwritten", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.gate <- struct{}{}
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Written(); got != 15 {
+		t.Fatalf("%d records stored at Sync, want 15", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	w.WriteSessions(ctx, sessions(3, "t"))
+	if err := w.Sync(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Sync with the store blocked: %v, want the context's deadline", err)
+	}
+	close(f.gate)
+}
+
 func TestWriterCloseReportsLoss(t *testing.T) {
 	f := &flaky{fail: true, ids: map[string]bool{}}
 	w := NewWriter(f, WriterConfig{BatchSize: 100, Interval: time.Hour, Retry: time.Millisecond, Grace: 20 * time.Millisecond})
