@@ -21,6 +21,7 @@ type Config struct {
 	Health  Health  `yaml:"health"`
 	Log     Log     `yaml:"log"`
 	Store   Store   `yaml:"store"`
+	Collect Collect `yaml:"collect"`
 }
 
 // Store is where sessions, rollups, metrics, devices and findings are
@@ -186,6 +187,7 @@ func DefaultConfig() Config {
 			Retention: Retention{Sessions: 30 * 24 * time.Hour, Rollups: 400 * 24 * time.Hour,
 				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
 		},
+		Collect: defaultCollect(),
 	}
 }
 
@@ -295,5 +297,6 @@ func (c Config) Validate() error {
 	if c.Sensor.Tenant == "" {
 		bad("sensor.tenant", "must not be empty")
 	}
+	errs = append(errs, c.Collect.validate())
 	return errors.Join(errs...)
 }

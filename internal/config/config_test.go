@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func write(t *testing.T, body string) string {
@@ -66,6 +67,10 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"validation", "meter:\n  idle_udp: 0s\n", "meter.idle_udp: must be a positive duration"},
 		{"bad port", "decode:\n  vxlan_ports: [0]\n", "decode.vxlan_ports[0]: port 0"},
 		{"bad level", "log: {level: loud}\n", "log.level: must be"},
+		{"inline unknown", "collect:\n  netflow:\n    ipfx: [':4739']\n", "osprey.yaml:3: collect.netflow.ipfx: unknown key"},
+		{"inline key", "collect:\n  netflow: {ipfix: [nowhere]}\n", "collect.netflow.ipfix[0]:"},
+		{"flow logs", "collect:\n  flow_logs: {paths: [logs], poll: 0s}\n", "collect.flow_logs.poll: must be"},
+		{"defender", "collect:\n  defender: {enabled: true, mqtt: {mode: carrier-pigeon}}\n", "collect.defender.mqtt.mode:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(write(t, tc.body))
@@ -96,10 +101,8 @@ func TestExampleFileIsTheDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := DefaultConfig()
-	want.Meter.LocalNets = []netip.Prefix{}
-	e := &want.Enrich
-	e.Assets, e.CIDRs, e.AWSIPRanges, e.GeoIP, e.Intel = []string{}, []string{}, []string{}, []string{}, []IntelFeed{}
-	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+	// The file writes empty lists as [] where the defaults hold nil.
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("docs/osprey.example.yaml differs from DefaultConfig (-default +file):\n%s", diff)
 	}
 }

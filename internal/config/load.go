@@ -67,7 +67,7 @@ func walk(file string, n *yaml.Node, v reflect.Value, path string) error {
 			if !ok {
 				return fmt.Errorf("%s:%d: %s: unknown key (known: %s)", file, k.Line, key, known(fields))
 			}
-			if err := walk(file, val, v.Field(idx), key); err != nil {
+			if err := walk(file, val, v.FieldByIndex(idx), key); err != nil {
 				return err
 			}
 		}
@@ -91,19 +91,29 @@ func implementsUnmarshaler(v reflect.Value) bool {
 	return ok
 }
 
-func yamlFields(t reflect.Type) map[string]int {
-	m := make(map[string]int, t.NumField())
+// yamlFields maps a struct's YAML keys to its fields, those of structs
+// embedded with ",inline" included (a component's own Config inside a
+// section that adds keys of its own).
+func yamlFields(t reflect.Type) map[string][]int {
+	m := make(map[string][]int, t.NumField())
 	for i := range t.NumField() {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for k, idx := range yamlFields(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}
-		m[tag] = i
+		m[tag] = []int{i}
 	}
 	return m
 }
 
-func known(fields map[string]int) string {
+func known(fields map[string][]int) string {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)
