@@ -33,6 +33,7 @@ func (c *Collector) serveReport(w http.ResponseWriter, req *http.Request) {
 		var ok bool
 		if p, ok = c.auth.password(user, pass); !ok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="osprey defender"`)
+			c.count.rejected.WithLabelValues("http", CodeNotAuthorized).Inc()
 			writeReply(w, http.StatusUnauthorized, rejected(thing, 0, now, &ReportError{Code: CodeNotAuthorized, Message: "unknown user or wrong password"}))
 			return
 		}
@@ -50,6 +51,7 @@ func (c *Collector) serveReport(w http.ResponseWriter, req *http.Request) {
 	case "application/cbor":
 		f = FormatCBOR
 	default:
+		c.count.rejected.WithLabelValues("http", CodeInvalidPayload).Inc()
 		writeReply(w, http.StatusUnsupportedMediaType, rejected(thing, 0, now,
 			invalid("", "Content-Type must be application/json or application/cbor")))
 		return
@@ -58,6 +60,7 @@ func (c *Collector) serveReport(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			c.count.rejected.WithLabelValues("http", CodeInvalidPayload).Inc()
 			writeReply(w, http.StatusRequestEntityTooLarge, rejected(thing, 0, now, invalid("", "report over the limit of max_report_bytes")))
 		}
 		return
