@@ -98,12 +98,13 @@ type Reader struct {
 	rejects collect.Rejects
 	vpcDef  *vpcFormat // from Config.Fields, or the default format
 
-	out     batch
-	stats   Stats
-	source  string
-	kind    string
-	strs    interner
-	vpcLine vpcLine
+	in, unzipped *bufio.Reader // reused from input to input
+	out          batch
+	stats        Stats
+	source       string
+	kind         string
+	strs         interner
+	vpcLine      vpcLine
 }
 
 // New builds a Reader; it reads nothing until Read or ReadFile.
@@ -119,7 +120,8 @@ func New(cfg Config, sink pipeline.SessionSink, rejects collect.Rejects) (*Reade
 		fields = defaultVPCFields
 	}
 	def, _ := parseHeader(fields) // validated above
-	r := &Reader{cfg: cfg, sink: sink, rejects: rejects, vpcDef: def, strs: newInterner()}
+	r := &Reader{cfg: cfg, sink: sink, rejects: rejects, vpcDef: def, strs: newInterner(),
+		in: bufio.NewReaderSize(nil, 256<<10), unzipped: bufio.NewReaderSize(nil, 256<<10)}
 	r.out.init(cfg.Batch)
 	return r, nil
 }
@@ -152,14 +154,18 @@ func (r *Reader) ReadFile(ctx context.Context, path string) (Stats, error) {
 // or JSON, gzip-compressed or not. Parquet needs random access, so a
 // Parquet stream is read into memory first; prefer ReadFile for it.
 func (r *Reader) Read(ctx context.Context, source string, in io.Reader) (Stats, error) {
-	br := bufio.NewReaderSize(in, 256<<10)
+	br := r.in
+	br.Reset(in)
+	defer br.Reset(nil) // keep no reference to the input
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return Stats{}, fmt.Errorf("%s: gzip: %w", source, err)
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 256<<10)
+		br = r.unzipped
+		br.Reset(zr)
+		defer br.Reset(nil)
 	}
 	format := r.cfg.Format
 	if format == FormatAuto {
