@@ -72,3 +72,33 @@ type Value struct {
 // IsPrefix reports whether an address value is a CIDR prefix rather than
 // a single address.
 func (v Value) IsPrefix() bool { return v.Prefix.IsValid() }
+
+// eitherEnd rewrites a comparison of an either-end field as the
+// comparison of each end, or'ed, so that SQL and Compile share one
+// meaning: != and not in become the negation of = and in, holding when
+// neither end matches. ok is false for any other expression.
+func eitherEnd(e Expr) (_ Expr, ok bool) {
+	switch e := e.(type) {
+	case *Compare:
+		if ends := e.Field.Ends; ends != nil {
+			op := e.Op
+			if op == "!=" {
+				op = "="
+			}
+			var x Expr = &Or{&Compare{ends[0], op, e.Value, e.At}, &Compare{ends[1], op, e.Value, e.At}, e.At}
+			if e.Op == "!=" {
+				x = &Not{x, e.At}
+			}
+			return x, true
+		}
+	case *In:
+		if ends := e.Field.Ends; ends != nil {
+			var x Expr = &Or{&In{ends[0], e.Values, false, e.At}, &In{ends[1], e.Values, false, e.At}, e.At}
+			if e.Negate {
+				x = &Not{x, e.At}
+			}
+			return x, true
+		}
+	}
+	return e, false
+}

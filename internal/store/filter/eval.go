@@ -18,6 +18,9 @@ type Predicate func(*schema.Session) bool
 // (no mirror; tags, segments and assets until enrichment lands) matches
 // no = and no ordering, and every !=.
 func Compile(e Expr) Predicate {
+	if x, ok := eitherEnd(e); ok {
+		return Compile(x)
+	}
 	switch e := e.(type) {
 	case nil:
 		return func(*schema.Session) bool { return true }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store/derive"
 )
 
 // Kind is the type of a field or literal.
@@ -36,13 +37,17 @@ func (k Kind) String() string {
 // over the store's sessions table; Array marks a list column (tags) that
 // matches when any element does; Present, when set, is the SQL condition
 // under which the field has a value at all (a mirror field of a session
-// that came without a mirror has none).
+// that came without a mirror has none). Ends, instead of a column, makes
+// a field of either end (country is src.country or dst.country): a
+// comparison holds when it holds for either, and != and not in when it
+// holds for neither.
 type Field struct {
 	Name    string
 	Kind    Kind
 	Column  string
 	Array   bool
 	Present string
+	Ends    []*Field
 	Doc     string
 	get     func(*schema.Session) fieldValue
 }
@@ -83,6 +88,13 @@ var Fields = func() map[string]*Field {
 		m[side.name+".tag"].Array = true
 		add(side.name+".segment", KindString, side.col+"_segment", "segment (enrichment)", str(func(s *schema.Session) string { return ep(s).Segment }))
 		add(side.name+".asset", KindString, side.col+"_asset", "asset id (enrichment)", str(func(s *schema.Session) string { return ep(s).Asset }))
+		add(side.name+".country", KindString, side.col+"_country", "ISO country code (enrichment)",
+			str(func(s *schema.Session) string { return derive.Country(ep(s)) }))
+		add(side.name+".asn", KindNumber, side.col+"_asn", "autonomous system number (enrichment)", func(s *schema.Session) fieldValue {
+			n := derive.ASN(ep(s))
+			return fieldValue{num: float64(n), ok: n != 0}
+		})
+		m[side.name+".asn"].Present = side.col + "_asn <> 0"
 		add(side.name+".bytes", KindNumber, side.col+"_bytes", "payload bytes sent by this end", num(func(s *schema.Session) uint64 {
 			if orig {
 				return s.OrigBytes
@@ -124,6 +136,17 @@ var Fields = func() map[string]*Field {
 	add("source", KindString, "source", "kind of source (pcap, mirror, afpacket, …)", str(func(s *schema.Session) string { return s.Source }))
 	add("missed_bytes", KindNumber, "missed_bytes", "TCP bytes never seen", num(func(s *schema.Session) uint64 { return s.MissedBytes }))
 	add("community_id", KindString, "community_id", "Community ID v1", str(func(s *schema.Session) string { return s.CommunityID }))
+	add("intel", KindString, "intel", "a threat-intelligence feed that listed either end or a name of the session",
+		func(s *schema.Session) fieldValue { f := derive.Intel(s); return fieldValue{strs: f, ok: len(f) > 0} })
+	m["intel"].Array = true
+	add("action", KindString, "flow_action", "accept or reject, as the flow record says",
+		str(func(s *schema.Session) string { return derive.FlowAction(s) }))
+	add("server_name", KindString, "server_name", "DNS query, else TLS SNI, else HTTP host",
+		str(func(s *schema.Session) string { return derive.ServerName(s) }))
+	for _, name := range []string{"country", "asn"} {
+		src, dst := m["src."+name], m["dst."+name]
+		m[name] = &Field{Name: name, Kind: src.Kind, Ends: []*Field{src, dst}, Doc: "either end's " + name}
+	}
 	return m
 }()
 

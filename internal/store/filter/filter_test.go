@@ -18,6 +18,9 @@ func TestParse(t *testing.T) {
 		{`src.ip in (10.1.2.3/8)`, `src.ip in (10.0.0.0/8)`},
 		{`duration < 30`, `duration < 30s`},
 		{`vni == 42`, `vni = 42`},
+		{`country not in (DE, 'US') or asn >= 64512`, `(country not in ("DE", "US") or asn >= 64512)`},
+		{`intel = urlhaus and server_name != "evil.example" and action = reject`,
+			`((intel = "urlhaus" and server_name != "evil.example") and action = "reject")`},
 		{``, ``},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
@@ -85,7 +88,8 @@ func TestDepthLimit(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`src.tag = "iot" and dst.port in (22, 23) and bytes > 1MB and app = "tls"`,
-		`not (src.ip in (10.0.0.0/8) or duration > 5m)`, `app = 'it\'s'`, `dst.port not in (1,2,3)`} {
+		`not (src.ip in (10.0.0.0/8) or duration > 5m)`, `app = 'it\'s'`, `dst.port not in (1,2,3)`,
+		`country != DE and asn > 100 or intel = urlhaus`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {

@@ -38,6 +38,9 @@ func (c *sqlCompiler) bind(v any) string {
 }
 
 func (c *sqlCompiler) expr(e Expr) string {
+	if x, ok := eitherEnd(e); ok {
+		return c.expr(x)
+	}
 	switch e := e.(type) {
 	case nil:
 		return "(1 = 1)"

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/store"
@@ -24,23 +25,36 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, args []any) (from 
 		return "(SELECT " + rollup.key + " AS k, bytes AS b, packets AS p, sessions AS n, minute_us AS t FROM " + rollup.table +
 			" WHERE " + w + ") AS r", filter.KindString, args, nil
 	}
-	if dim == "device" { // each record counts for both its ends
-		w1, args := db.where(sc, f, false, "end_us", args)
-		w2, args := db.where(sc, f, false, "end_us", args)
-		return "(SELECT orig_device AS k, " + m + " FROM sessions WHERE " + w1 +
-			" UNION ALL SELECT resp_device AS k, " + m + " FROM sessions WHERE " + w2 + ") AS ends", filter.KindString, args, nil
-	}
 	fd, ok := filter.Fields[dim]
+	if dim == "device" {
+		fd, ok = device, true
+	}
 	if !ok {
 		return "", 0, nil, fmt.Errorf("unknown dimension %q (a filter field, or device)", dim)
 	}
-	col := fd.Column
-	if fd.Array {
-		col = db.D.Unnest(col)
+	ends := fd.Ends
+	if ends == nil {
+		ends = []*filter.Field{fd}
 	}
-	w, args := db.where(sc, f, false, "end_us", args)
-	return "(SELECT " + col + " AS k, " + m + " FROM sessions WHERE " + w + ") AS s", fd.Kind, args, nil
+	var parts []string
+	for _, e := range ends { // a record counts once for each end of an either-end field
+		col := e.Column
+		if e.Array {
+			col = db.D.Unnest(col)
+		}
+		var w string
+		w, args = db.where(sc, f, false, "end_us", args)
+		parts = append(parts, "SELECT "+col+" AS k, "+m+" FROM sessions WHERE "+w)
+	}
+	return "(" + strings.Join(parts, " UNION ALL ") + ") AS s", fd.Kind, args, nil
 }
+
+// device is the dimension of the device rollup: either end's asset, or
+// address without one.
+var device = &filter.Field{Name: "device", Kind: filter.KindString, Ends: []*filter.Field{
+	{Name: "src.device", Kind: filter.KindString, Column: "orig_device"},
+	{Name: "dst.device", Kind: filter.KindString, Column: "resp_device"},
+}}
 
 // rollups are the per-minute tables, by the dimension they are keyed on.
 var rollups = map[string]struct{ table, key string }{

@@ -30,25 +30,27 @@ type endDetail struct {
 	Intel     []schema.IntelHit `json:"intel,omitempty"`
 }
 
+// newEndDetail is nil, without allocating, for an end with nothing.
 func newEndDetail(e *schema.Endpoint) *endDetail {
-	d := endDetail{AssetName: e.AssetName, Account: e.Account, Intel: e.Intel}
+	var city, org string
 	if e.Geo != nil {
-		d.City, d.ASOrg = e.Geo.City, e.Geo.ASOrg
+		city, org = e.Geo.City, e.Geo.ASOrg
 	}
-	if d.AssetName == "" && d.Account == "" && d.City == "" && d.ASOrg == "" && len(d.Intel) == 0 {
+	if e.AssetName == "" && e.Account == "" && city == "" && org == "" && len(e.Intel) == 0 {
 		return nil
 	}
-	return &d
+	return &endDetail{AssetName: e.AssetName, Account: e.Account, City: city, ASOrg: org, Intel: e.Intel}
 }
 
 // Detail is the detail column of a session. A confidence that is not a
 // finite number (JSON has none) is stored as 0: failing would make the
 // batch fail on every retry.
 func Detail(s *schema.Session) (string, error) {
-	d := detail{Orig: newEndDetail(&s.Orig), Resp: newEndDetail(&s.Resp), Intel: s.Intel, L7: s.L7, Flow: s.Flow}
-	if d.Orig == nil && d.Resp == nil && d.Intel == nil && d.L7 == nil && d.Flow == nil {
+	o, r := newEndDetail(&s.Orig), newEndDetail(&s.Resp)
+	if o == nil && r == nil && s.Intel == nil && s.L7 == nil && s.Flow == nil {
 		return "", nil
 	}
+	d := detail{Orig: o, Resp: r, Intel: s.Intel, L7: s.L7, Flow: s.Flow}
 	if c := s.L7; c != nil && (math.IsNaN(c.Confidence) || math.IsInf(c.Confidence, 0)) {
 		l7 := *c
 		l7.Confidence = 0

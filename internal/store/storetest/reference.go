@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/derive"
 	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
 
@@ -52,6 +53,21 @@ func keys(r *store.Record, dim string) []key {
 		return out
 	case "vni":
 		return []key{{text: strconv.Itoa(int(s.Mirror.VNI)), num: float64(s.Mirror.VNI)}}
+	case "dst.country":
+		return str(derive.Country(&s.Resp))
+	case "country":
+		return []key{{text: derive.Country(&s.Orig)}, {text: derive.Country(&s.Resp)}}
+	case "dst.asn":
+		n := derive.ASN(&s.Resp)
+		return []key{{text: strconv.FormatUint(uint64(n), 10), num: float64(n)}}
+	case "server_name":
+		return str(derive.ServerName(s))
+	case "intel":
+		var out []key
+		for _, f := range derive.Intel(s) {
+			out = append(out, key{text: f})
+		}
+		return out
 	}
 	panic("storetest: no reference for dimension " + dim)
 }

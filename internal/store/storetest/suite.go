@@ -40,6 +40,19 @@ var Filters = []string{
 	`conn_state = SF and history = "Dd"`,
 	`community_id = "1:7"`,
 	`ip_proto = 6 and dst.bytes > 50k`,
+	`dst.country = "DE"`,
+	`country in ("US", "NL") and not src.country = "DE"`,
+	`country != "DE"`,
+	`asn = 13335`,
+	`dst.asn > 10000 or src.asn < 5000`,
+	`src.asn != 3320 and asn not in (16509)`,
+	`intel = "urlhaus"`,
+	`intel != "abuse-ch"`,
+	`not intel in ("spamhaus-drop", "abuse-ch")`,
+	`action = "reject"`,
+	`action != "accept"`,
+	`server_name = "evil.example"`,
+	`server_name in ("api.example.com", "example.org") and app != "dns"`,
 }
 
 // Run checks a backend. open returns an empty store; the suite closes it.
@@ -168,6 +181,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			{Dimension: "dst.port", By: store.Sessions},
 			{Dimension: "src.tag", By: store.Packets},
 			{Dimension: "vni", By: store.Bytes, Filter: mustParse(t, `mirror in (0.0.0.0/0)`)},
+			{Dimension: "dst.country", By: store.Sessions},
+			{Dimension: "country", By: store.Bytes},
+			{Dimension: "dst.asn", By: store.Packets, Filter: mustParse(t, `dst.asn > 0`)},
+			{Dimension: "server_name", By: store.Sessions},
+			{Dimension: "intel", By: store.Sessions},
 		} {
 			q.Tenant, q.Limit = "acme", 5
 			q.Range = store.Range{Since: Base.Add(6 * time.Hour), Until: Base.Add(30 * time.Hour)}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
 
 // V1Columns is how many of the session columns (sqlstore.SessionColumns)
@@ -46,6 +47,14 @@ func CheckUpgraded(t *testing.T, st store.Store) {
 	}
 	if len(page.Sessions) != 2 {
 		t.Fatalf("%d sessions after the upgrade, want 2", len(page.Sessions))
+	}
+	// Negations hold for a row stored before the columns were.
+	e, err := filter.Parse(`intel != "no-such-feed" and country != "ZZ" and asn != 1 and server_name != "no.such"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := st.Search(context.Background(), store.SearchQuery{Filter: e, Limit: 10}); err != nil || len(p.Sessions) != 2 {
+		t.Errorf("negated filters on the new columns: %d sessions, %v; want 2", len(p.Sessions), err)
 	}
 	for _, w := range []schema.Session{want, fresh.Session} {
 		var got *schema.Session
