@@ -29,26 +29,33 @@ type pipe struct {
 	sessions pipeline.SessionSink
 	// metrics goes to the store (nil without one); enriched too.
 	metrics collect.MetricSink
-	reg     *prometheus.Registry
-	health  *daemon.Health
-	en      *enrich.Enricher
-	out     interface{ Close() error }
+	// sync returns once what was written is stored (a no-op without a
+	// store).
+	sync   func(context.Context) error
+	reg    *prometheus.Registry
+	health *daemon.Health
+	en     *enrich.Enricher
+	out    interface{ Close() error }
 }
 
 type pipeOpts struct {
-	output, out, store string
-	outputChanged      bool
+	output, out   string
+	outputChanged bool
+	// store loads the configured store (store.backend), or the embedded
+	// one in storeDir when that is set.
+	store    bool
+	storeDir string
 }
 
 func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpts) (p *pipe, err error) {
-	p = &pipe{reg: prometheus.NewRegistry()}
+	p = &pipe{reg: prometheus.NewRegistry(), sync: func(context.Context) error { return nil }}
 	defer func() {
 		if err != nil {
 			p.Close()
 		}
 	}()
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if o.store != "" && !o.outputChanged {
+	if o.store && !o.outputChanged {
 		o.output = "none"
 	}
 	w, err := openOut(o.out)
@@ -61,7 +68,7 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		return p, err
 	}
 	var inv *devices.Inventory
-	if o.store != "" {
+	if o.store {
 		if cfg.Devices.Enabled {
 			if inv, err = newInventory(cfg); err != nil {
 				return p, err
@@ -69,13 +76,14 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 			sink = pipeline.Tee(sink, inv)
 			p.reg.MustRegister(devices.NewCollector(inv))
 		}
-		ss, err := newStoreSink(ctx, cfg, o.store, log, inv)
+		ss, err := newStoreSink(ctx, cfg, o.storeDir, log, inv)
 		if err != nil {
-			return p, fmt.Errorf("--store: %w", err)
+			return p, fmt.Errorf("store: %w", err)
 		}
 		ss.maintain(ctx, time.Hour)
 		sink = pipeline.Tee(sink, ss)
 		p.metrics = metricStore{ss.st}
+		p.sync = ss.Writer.Sync
 	}
 	p.sessions = pipeline.Locked(sink)
 	if p.en, err = newEnricher(ctx, cfg, log); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -11,6 +12,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
+	"github.com/osprey-ndr/osprey/internal/collect"
+	"github.com/osprey-ndr/osprey/internal/collect/flowlog"
+	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/enrich"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
@@ -28,21 +32,30 @@ type readOpts struct {
 	rejects  string
 	filter   string
 	store    string
+	format   string
+	dead     string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
 	o := &readOpts{}
 	cmd := &cobra.Command{
 		Use:   "read [flags] FILE...",
-		Short: "Turn pcap/pcapng files (plain or gzip), directories or stdin (-) into sessions",
+		Short: "Turn pcap/pcapng captures and cloud flow logs (files, directories or stdin) into sessions",
 		Long: `read decodes every packet of the given captures (tunnels such as VXLAN, GENEVE,
 GRE and ERSPAN included), meters them into bidirectional sessions and writes
 them out: --output json (one Session per line, docs/schema.md), zeek (a
-Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
+Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).
+
+It also reads cloud flow logs — AWS VPC Flow Logs (text, gzip, Parquet; any
+version and custom format), Azure NSG/VNet and GCP VPC flow logs — into the
+same sessions (docs/flowlogs.md). Each file's kind is detected from its first
+bytes, or set with --format.`,
 		Example: `  osprey read --output zeek capture.pcap > conn.log
   tcpdump -w - -i eth0 | osprey read --output json -
   osprey read --output none --stats captures/
-  osprey read --store osprey-data captures/*.pcap`,
+  osprey read --store osprey-data captures/*.pcap
+  osprey read --output json --dead-letter bad.jsonl AWSLogs/
+  zcat flows.log.gz | osprey read --format vpc -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRead(cmd, g, o, args) },
 	}
@@ -55,6 +68,8 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).`,
 	f.StringVar(&o.cpuprof, "cpuprofile", "", "write a Go CPU profile of the run to this file")
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file (the error as packet comment)")
 	f.StringVar(&o.store, "store", "", "load the sessions into the embedded store in this directory (output defaults to none)")
+	f.StringVar(&o.format, "format", "auto", "input kind: auto (detect each file), pcap, vpc, vpc-parquet, azure or gcp")
+	f.StringVar(&o.dead, "dead-letter", "", "append flow-log lines that were rejected to this JSON-lines file (source, line, offset, field, reason, raw)")
 	f.StringVar(&o.filter, "filter", "", `write only the sessions that match, e.g. 'dst.port in (22, 23) and bytes > 1MB' (docs/filter.md)`)
 	return cmd
 }
@@ -105,47 +120,39 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		defer en.Close()
 		sink = enrich.Sink(sink, en) // first, so that filters, inventory and store see names
 	}
-	fileErrs := newErrorReporter(log, "capture file error")
-	src := capture.NewFileSource(paths, capture.FileOptions{
-		Stdin:   cmd.InOrStdin(),
-		OnError: func(err error) { fileErrs.report("file", err) },
-	})
-	rejects, err := openRejects(o.rejects)
+	packets, flows, err := splitInputs(paths, o.format)
 	if err != nil {
+		sink.Close()
 		return err
 	}
-	decodeErrs, onDecodeError := decodeErrors(log, rejects)
-	sc := sensorConfig(cfg, "pcap")
-	sc.OnDecodeError = onDecodeError
-	s, err := sensor.New(sc, src, sink, false)
-	if err != nil {
-		return err
-	}
-	stopBar := func() {}
-	if o.progress && term.IsTerminal(int(os.Stderr.Fd())) {
-		stopBar = showProgress(os.Stderr, paths, src)
-	}
-	if o.cpuprof != "" {
-		pf, err := os.Create(o.cpuprof)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
+	var pr *packetRead
 	start := time.Now()
-	runErr := s.Run(cmd.Context())
+	stopProfile, err := startProfile(o.cpuprof)
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	var runErr error
+	if len(packets) > 0 {
+		pr, runErr = readPackets(cmd, cfg, log, o, packets, sink)
+	}
+	var fr flowRead
+	if runErr == nil && len(flows) > 0 {
+		fr, runErr = readFlows(cmd, cfg, log, o, flows, sink)
+	}
+	stopProfile()
 	elapsed := time.Since(start)
-	stopBar()
 	closeErr := sink.Close()
-	if rejects != nil {
-		closeErr = errors.Join(closeErr, rejects.Close())
+	if pr != nil && pr.rejects != nil {
+		closeErr = errors.Join(closeErr, pr.rejects.Close())
 	}
 	if o.stats {
-		printReadStats(cmd.ErrOrStderr(), s.Stats(), src, elapsed, fileErrs.total(), decodeErrs.total())
+		if pr != nil && pr.s != nil {
+			printReadStats(cmd.ErrOrStderr(), pr.s.Stats(), pr.src, elapsed, pr.fileErrs.total(), pr.decodeErrs.total())
+		}
+		if len(flows) > 0 {
+			printFlowStats(cmd.ErrOrStderr(), fr, elapsed)
+		}
 	}
 	if runErr != nil {
 		return runErr
@@ -159,4 +166,95 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 	}
 	return nil
+}
+
+// packetRead is what reading the captures leaves for the summary.
+type packetRead struct {
+	s                    *sensor.Sensor
+	src                  *capture.FileSource
+	rejects              *rejectWriter
+	fileErrs, decodeErrs *errorReporter
+}
+
+// readPackets meters the captures into sink.
+func readPackets(cmd *cobra.Command, cfg config.Config, log *slog.Logger, o *readOpts, paths []string, sink pipeline.SessionSink) (*packetRead, error) {
+	pr := &packetRead{fileErrs: newErrorReporter(log, "capture file error")}
+	pr.src = capture.NewFileSource(paths, capture.FileOptions{
+		Stdin:   cmd.InOrStdin(),
+		OnError: func(err error) { pr.fileErrs.report("file", err) },
+	})
+	var err error
+	if pr.rejects, err = openRejects(o.rejects); err != nil {
+		return nil, err
+	}
+	var onDecodeError func(string, *capture.Frame, error)
+	pr.decodeErrs, onDecodeError = decodeErrors(log, pr.rejects)
+	sc := sensorConfig(cfg, "pcap")
+	sc.OnDecodeError = onDecodeError
+	if pr.s, err = sensor.New(sc, pr.src, sink, false); err != nil {
+		return pr, err
+	}
+	stopBar := func() {}
+	if o.progress && term.IsTerminal(int(os.Stderr.Fd())) {
+		stopBar = showProgress(os.Stderr, paths, pr.src)
+	}
+	defer stopBar()
+	return pr, pr.s.Run(cmd.Context())
+}
+
+// flowRead sums what the flow-log files gave.
+type flowRead struct {
+	files int
+	flowlog.Stats
+	rejected map[string]uint64
+}
+
+// readFlows reads the flow-log files (or stdin) into sink; rejected lines
+// go to --dead-letter and are counted, and the rest goes on.
+func readFlows(cmd *cobra.Command, cfg config.Config, log *slog.Logger, o *readOpts, paths []string, sink pipeline.SessionSink) (flowRead, error) {
+	var fr flowRead
+	dead, err := collect.OpenDeadLetter(o.dead, log)
+	if err != nil {
+		return fr, fmt.Errorf("--dead-letter: %w", err)
+	}
+	defer func() { fr.rejected = dead.Counts(); dead.Close() }()
+	format := o.format
+	if format == "auto" {
+		format = ""
+	}
+	r, err := flowlog.New(flowLogConfig(cfg, format), sink, dead)
+	if err != nil {
+		return fr, err
+	}
+	for _, p := range paths {
+		var st flowlog.Stats
+		if p == "-" {
+			st, err = r.Read(cmd.Context(), "stdin", cmd.InOrStdin())
+		} else {
+			st, err = r.ReadFile(cmd.Context(), p)
+		}
+		fr.files++
+		fr.Lines, fr.Records, fr.NoData, fr.SkipData = fr.Lines+st.Lines, fr.Records+st.Records, fr.NoData+st.NoData, fr.SkipData+st.SkipData
+		fr.Rejected, fr.Skipped = fr.Rejected+st.Rejected, fr.Skipped+st.Skipped
+		if err != nil {
+			return fr, err
+		}
+	}
+	return fr, nil
+}
+
+// startProfile starts --cpuprofile, if asked for.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }

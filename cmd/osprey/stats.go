@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/osprey-ndr/osprey/internal/dpi"
 	"io"
 	"sort"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/decode"
+	"github.com/osprey-ndr/osprey/internal/dpi"
 	"github.com/osprey-ndr/osprey/internal/sensor"
 )
 
@@ -55,6 +55,14 @@ func printReadStats(w io.Writer, st sensor.Stats, src *capture.FileSource, elaps
 	}
 	fmt.Fprintf(w, "applications:   %d flows inspected: %d by content (%d decided early), %d by port, %d unknown, %d over capacity\n",
 		a.Inspected, a.ByContent, a.Early, a.ByPort, a.Unknown, a.OverCapacity)
+}
+
+// printFlowStats writes the flow-log part of osprey read's --stats.
+func printFlowStats(w io.Writer, fr flowRead, elapsed time.Duration) {
+	fmt.Fprintf(w, "flow-log files: %d\n", fr.files)
+	fmt.Fprintf(w, "flow records:   %d of %d lines (%.0f lines/s): %d NODATA, %d SKIPDATA, %d rejected, %d headers or blank\n",
+		fr.Records, fr.Lines, float64(fr.Lines)/elapsed.Seconds(), fr.NoData, fr.SkipData, fr.Rejected, fr.Skipped)
+	fmt.Fprintf(w, "rejected:       %s\n", orNone(sortedCounts(fr.rejected)))
 }
 
 func sortedCounts(m map[string]uint64) []string {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
 	"os"
 	"sync"
 	"time"
@@ -119,4 +121,16 @@ func (d *DeadLetter) Close() error {
 	}
 	d.f, d.w = nil, nil
 	return err
+}
+
+var rejectedDesc = prometheus.NewDesc("osprey_collect_rejected_total",
+	"Lines, records and reports the collectors rejected, by collector.", []string{"kind"}, nil)
+
+// Describe and Collect export the counts as osprey_collect_rejected_total.
+func (d *DeadLetter) Describe(ch chan<- *prometheus.Desc) { ch <- rejectedDesc }
+
+func (d *DeadLetter) Collect(ch chan<- prometheus.Metric) {
+	for kind, n := range d.Counts() {
+		ch <- prometheus.MustNewConstMetric(rejectedDesc, prometheus.CounterValue, float64(n), kind)
+	}
 }

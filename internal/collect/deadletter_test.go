@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestDeadLetter(t *testing.T) {
@@ -26,6 +28,11 @@ func TestDeadLetter(t *testing.T) {
 	}
 	if c := d.Counts(); c["vpcflow"] != 1 || c["netflow"] != 1 {
 		t.Errorf("counts %v", c)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(d)
+	if mfs, err := reg.Gather(); err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 2 || mfs[0].GetMetric()[0].GetCounter().GetValue() != 1 {
+		t.Errorf("exported %v (%v), want osprey_collect_rejected_total 1 for each of two kinds", mfs, err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
