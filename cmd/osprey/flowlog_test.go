@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
 )
 
 // vpcLog is AWS's default-format example (docs "Flow log record
