@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math/bits"
+	"net/netip"
 
 	"github.com/osprey-ndr/osprey/internal/meter"
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -109,8 +110,24 @@ func (h hash) str(s string) hash {
 	return h.u64(tail).u64(uint64(len(s)))
 }
 
-func (h hash) addr(a [16]byte) hash {
-	return h.u64(binary.LittleEndian.Uint64(a[:8])).u64(binary.LittleEndian.Uint64(a[8:]))
+// addr mixes an IPv4 address in one word (marked apart from the 4-byte
+// numbers mixed elsewhere), others in two.
+func (h hash) addr(a netip.Addr) hash {
+	if a.Is4() {
+		b := a.As4()
+		return h.u64(uint64(binary.BigEndian.Uint32(b[:])) | 1<<40)
+	}
+	b := a.As16()
+	return h.u64(binary.LittleEndian.Uint64(b[:8])).u64(binary.LittleEndian.Uint64(b[8:]))
+}
+
+// initial is a small vocabulary's value (accept/reject, nodata/skipdata,
+// ingress/egress) as its first byte, which tells its values apart.
+func initial(s string) uint64 {
+	if s == "" {
+		return 0
+	}
+	return uint64(s[0])
 }
 
 // sum is never 0, which meter.UID would format as a bare "C0".

@@ -184,7 +184,7 @@ func (r *Reader) gcpRecord(e *gcpEntry) (*schema.Session, hash, *fieldError) {
 			flatten(fl, k, v)
 		}
 	}
-	h := gcpSeed.str(reporter).addr(s.Orig.IP.As16()).addr(s.Resp.IP.As16()).
+	h := gcpSeed.str(reporter).addr(s.Orig.IP).addr(s.Resp.IP).
 		u64(sport<<24 | dport<<8 | proto).str(start).str(end)
 	return s, h, nil
 }

@@ -246,9 +246,16 @@ func (r *Reader) vpcRecord(f *vpcFormat, tok [][]byte) (*schema.Session, hash, *
 	case statusSkipData:
 		r.stats.SkipData++
 	}
-	h := vpcSeed.str(fl.Account).str(fl.Interface).addr(s.Orig.IP.As16()).addr(s.Resp.IP.As16()).
-		u64(uint64(s.Orig.Port)<<24 | uint64(s.Resp.Port)<<8 | uint64(s.Proto)).u64(start).u64(end).
-		str(fl.Action).str(fl.Status).str(fl.Direction).addr(pktSrc.As16()).addr(pktDst.As16())
+	h := vpcSeed.str(fl.Account).str(fl.Interface).addr(s.Orig.IP).addr(s.Resp.IP).
+		u64(uint64(s.Orig.Port)<<48 | uint64(s.Resp.Port)<<32 | uint64(s.Proto)<<24 |
+			initial(fl.Action)<<16 | initial(fl.Status)<<8 | initial(fl.Direction)).
+		u64(start).u64(end)
+	if pktSrc.IsValid() {
+		h = h.addr(pktSrc)
+	}
+	if pktDst.IsValid() {
+		h = h.u64(2).addr(pktDst)
+	}
 	return s, h, nil
 }
 
