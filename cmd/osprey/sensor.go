@@ -91,7 +91,8 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 		return errors.New("--output none is only for osprey read")
 	}
 
-	p, err := newPipe(cmd.Context(), cfg, log, pipeOpts{output: o.output, out: o.out, store: o.store, outputChanged: f.Changed("output")})
+	p, err := newPipe(cmd.Context(), cfg, log, pipeOpts{output: o.output, out: o.out, outputChanged: f.Changed("output"),
+		store: o.store != "", storeDir: o.store})
 	if err != nil {
 		return err
 	}
