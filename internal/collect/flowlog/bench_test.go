@@ -56,25 +56,41 @@ func benchRead(b *testing.B, input []byte, lines int) {
 	b.ReportMetric(float64(lines)*float64(b.N)/(cpuTime(b)-cpu).Seconds(), "lines/cpu-s")
 }
 
-// vpcLines is a default-format file: a few hundred interfaces of one
-// account talking to many peers, as a busy VPC's S3 object holds.
-func vpcLines(n int) []byte {
+// vpcLines is a default-format file as a busy VPC's S3 object holds it:
+// a few hundred interfaces of one account; each accepted connection logged
+// in both directions, as an interface's flow log does, and one record per
+// rejected attempt (one in seven). With unique set, every record is a
+// tuple of its own and no community id is asked for twice.
+func vpcLines(n int, unique bool) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(defaultHeader + "\n")
-	for i := range n {
-		action := "ACCEPT"
-		if i%7 == 0 {
-			action = "REJECT"
+	for i := 0; i < n; i++ {
+		src := fmt.Sprintf("10.0.%d.%d", i%256, i/256%256)
+		dst := fmt.Sprintf("203.0.%d.%d", i%97, i%251)
+		sport, eni, t := 32768+i%28000, i%300, 1700000000+i/1000
+		if unique || i%7 == 0 || i+1 == n {
+			action := "ACCEPT"
+			if i%7 == 0 {
+				action = "REJECT"
+			}
+			fmt.Fprintf(&buf, "2 123456789010 eni-%017x %s %s %d 443 6 %d %d %d %d %s OK\n", eni, src, dst, sport, 1+i%50, 60+i*13%90000, t, t+60, action)
+			continue
 		}
-		fmt.Fprintf(&buf, "2 123456789010 eni-%017x 10.0.%d.%d 203.0.%d.%d %d 443 6 %d %d %d %d %s OK\n",
-			i%300, i%256, i/256%256, i%97, i%251, 32768+i%28000, 1+i%50, 60+i*13%90000, 1700000000+i/1000, 1700000060+i/1000, action)
+		fmt.Fprintf(&buf, "2 123456789010 eni-%017x %s %s %d 443 6 %d %d %d %d ACCEPT OK\n", eni, src, dst, sport, 1+i%50, 60+i*13%90000, t, t+60)
+		fmt.Fprintf(&buf, "2 123456789010 eni-%017x %s %s 443 %d 6 %d %d %d %d ACCEPT OK\n", eni, dst, src, sport, 1+i%40, 80+i*17%90000, t, t+60)
+		i++
 	}
 	return buf.Bytes()
 }
 
 func BenchmarkVPCv2(b *testing.B) {
 	const n = 100000
-	benchRead(b, vpcLines(n), n)
+	benchRead(b, vpcLines(n, false), n)
+}
+
+func BenchmarkVPCv2Unique(b *testing.B) {
+	const n = 100000
+	benchRead(b, vpcLines(n, true), n)
 }
 
 // azureRecords is an NSG version 2 file: records of one minute each,

@@ -59,7 +59,7 @@ func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	s.Transport = transport(s.Proto)
 	s.ConnState = "OTH"
 	if s.Orig.IP.IsValid() && s.Resp.IP.IsValid() {
-		s.CommunityID = meter.CommunityID(s, r.cfg.CommunityIDSeed)
+		s.CommunityID = r.cids.get(s)
 	}
 	r.out.sess = r.out.sess[:len(r.out.sess)+1]
 	r.out.dirty = false

@@ -104,6 +104,7 @@ type Reader struct {
 	source       string
 	kind         string
 	strs         interner
+	cids         *communityIDs
 	vpcLine      vpcLine
 }
 
@@ -121,7 +122,8 @@ func New(cfg Config, sink pipeline.SessionSink, rejects collect.Rejects) (*Reade
 	}
 	def, _ := parseHeader(fields) // validated above
 	r := &Reader{cfg: cfg, sink: sink, rejects: rejects, vpcDef: def, strs: newInterner(),
-		in: bufio.NewReaderSize(nil, 256<<10), unzipped: bufio.NewReaderSize(nil, 256<<10)}
+		cids: &communityIDs{seed: cfg.CommunityIDSeed},
+		in:   bufio.NewReaderSize(nil, 256<<10), unzipped: bufio.NewReaderSize(nil, 256<<10)}
 	r.out.init(cfg.Batch)
 	return r, nil
 }
