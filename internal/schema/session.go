@@ -100,8 +100,8 @@ type Flow struct {
 	// Packet addresses when they differ from the session's (AWS
 	// pkt-srcaddr/pkt-dstaddr: a NAT gateway, an EKS pod, a middlebox),
 	// and the AWS services their ranges belong to.
-	PktSrc        netip.Addr `json:"pkt_src,omitempty"`
-	PktDst        netip.Addr `json:"pkt_dst,omitempty"`
+	PktSrc        netip.Addr `json:"pkt_src,omitzero"`
+	PktDst        netip.Addr `json:"pkt_dst,omitzero"`
 	PktSrcService string     `json:"pkt_src_service,omitempty"`
 	PktDstService string     `json:"pkt_dst_service,omitempty"`
 	// Extra holds the fields of a source that have no column here (AWS
@@ -113,7 +113,7 @@ type Flow struct {
 	// Exporters (NetFlow, IPFIX, sFlow): who sent the record and through
 	// which interfaces the flow passed. SamplingRate is 1 in N; counters
 	// on the session are already scaled by it.
-	Exporter     netip.Addr `json:"exporter,omitempty"`
+	Exporter     netip.Addr `json:"exporter,omitzero"`
 	Domain       uint32     `json:"domain,omitempty"` // observation domain or source id
 	InIf         uint32     `json:"in_if,omitempty"`
 	OutIf        uint32     `json:"out_if,omitempty"`
