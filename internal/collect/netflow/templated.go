@@ -52,21 +52,21 @@ func (d *Decoder) templated(e *export, out []schema.Session) []schema.Session {
 	}
 	defer x.mu.Unlock()
 	d.ts.e, d.ts.rejected = x, d.ts.rejected[:0]
-	d.buf = *bytes.NewBuffer(p[2:]) // goflow2's DecodeMessage… start after the version
-	var sets []any
-	var err error
+	// The header is read here and the sets handed to goflow2's
+	// DecodeMessageCommon with no bound but the datagram: it takes a v9
+	// header's count for a number of sets, while the count is of records,
+	// and softflowd, for one, counts only data records, so goflow2 would
+	// stop before the data sets of a short datagram.
+	e.seq = binary.BigEndian.Uint32(p[hlen-8:])
+	e.domain = binary.BigEndian.Uint32(p[hlen-4:])
 	if e.proto == ipfix {
-		err = netflow.DecodeMessageIPFIX(&d.buf, &d.ts, &d.ipfix)
-		h := &d.ipfix
-		sets, e.seq, e.domain = h.FlowSets, h.SequenceNumber, h.ObservationDomainId
-		e.exportNs = int64(h.ExportTime) * 1e9
+		e.exportNs = int64(binary.BigEndian.Uint32(p[4:])) * 1e9
 	} else {
-		err = netflow.DecodeMessageNetFlow(&d.buf, &d.ts, &d.v9)
-		h := &d.v9
-		sets, e.seq, e.domain = h.FlowSets, h.SequenceNumber, h.SourceId
-		e.exportNs = int64(h.UnixSeconds) * 1e9
-		e.uptimeMs, e.uptime = h.SystemUptime, true
+		e.uptimeMs, e.uptime = binary.BigEndian.Uint32(p[4:]), true
+		e.exportNs = int64(binary.BigEndian.Uint32(p[8:])) * 1e9
 	}
+	d.buf = *bytes.NewBuffer(p[hlen:])
+	sets, err := netflow.DecodeMessageCommon(&d.buf, &d.ts, e.domain, uint16(len(p)-hlen), version)
 	e.dom = x.domain(version, e.domain)
 	off := hlen
 	for _, s := range sets {
