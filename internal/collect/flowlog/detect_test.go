@@ -52,6 +52,9 @@ func TestFormatOption(t *testing.T) {
 	if _, err := r.Read(context.Background(), "x", strings.NewReader("hello world\n")); !errors.Is(err, ErrUnknownFormat) {
 		t.Errorf("prose: %v", err)
 	}
+	if st, err := r.Read(context.Background(), "empty", strings.NewReader("")); err != nil || st != (Stats{}) {
+		t.Errorf("empty input: %+v, %v", st, err)
+	}
 	for _, bad := range []Config{{Format: "csv", Batch: 1}, {Batch: 0}, {Batch: 1, Fields: []string{"srcaddr", "srcaddr"}}} {
 		if _, err := New(bad, &memSink{}, &memRejects{}); err == nil {
 			t.Errorf("config %+v accepted", bad)

@@ -172,6 +172,9 @@ func (r *Reader) Read(ctx context.Context, source string, in io.Reader) (Stats, 
 	format := r.cfg.Format
 	if format == FormatAuto {
 		head, _ := br.Peek(detectBytes)
+		if len(head) == 0 {
+			return Stats{}, nil // an empty file has no format and no records
+		}
 		var err error
 		if format, err = Detect(head); err != nil {
 			return Stats{}, fmt.Errorf("%s: %w", source, err)
