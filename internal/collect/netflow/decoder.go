@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/netsampler/goflow2/v2/decoders/netflow"
 	"github.com/netsampler/goflow2/v2/decoders/netflowlegacy"
 	"github.com/netsampler/goflow2/v2/decoders/sflow"
 
@@ -36,8 +35,6 @@ type Decoder struct {
 	buf     bytes.Buffer
 	scratch []byte
 	v5      netflowlegacy.PacketNetFlowV5
-	v9      netflow.NFv9Packet
-	ipfix   netflow.IPFIXPacket
 	sf      sflow.Packet
 	rec     record
 	pd      *decode.Decoder // sFlow sampled headers

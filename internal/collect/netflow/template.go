@@ -11,7 +11,6 @@ import (
 // decoding data records in place.
 type template struct {
 	fields  []tfield
-	scopes  int  // options templates: the first scopes fields are scope fields
 	options bool // data records carry options (sampling, system init time), not flows
 	minLen  int  // bytes of the shortest record, > 0
 }
@@ -24,6 +23,9 @@ type tfield struct {
 
 const variableLength = 0xffff
 
+// penSkip marks a field that is read past, not decoded.
+const penSkip = ^uint32(0)
+
 // errTemplate marks a template that cannot be used.
 var errTemplate = errors.New("bad template")
 
@@ -33,14 +35,15 @@ var errTemplate = errors.New("bad template")
 func compile(version uint16, t any) (*template, error) {
 	var c template
 	var fields []netflow.Field
+	v9Scopes := 0
 	switch t := t.(type) {
 	case netflow.TemplateRecord:
 		fields = t.Fields
 	case netflow.NFv9OptionsTemplateRecord:
-		c.options, c.scopes = true, len(t.Scopes)
+		c.options, v9Scopes = true, len(t.Scopes)
 		fields = append(append(fields, t.Scopes...), t.Options...)
 	case netflow.IPFIXOptionsTemplateRecord:
-		c.options, c.scopes = true, len(t.Scopes)
+		c.options = true
 		fields = append(append(fields, t.Scopes...), t.Options...)
 	default:
 		return nil, fmt.Errorf("%w: unexpected %T", errTemplate, t)
@@ -54,6 +57,11 @@ func compile(version uint16, t any) (*template, error) {
 		var pen uint32
 		if f.PenProvided || f.Type&0x8000 != 0 {
 			pen = max(f.Pen, 1) // NetFlow v9 vendor types have no number
+		}
+		if i < v9Scopes {
+			// NetFlow v9 scope types (1 system, 2 interface, …) are not
+			// field types: 1 is not a byte count here.
+			pen = penSkip
 		}
 		if f.Length == variableLength && version != 10 {
 			return nil, fmt.Errorf("%w: field %d (type %d): variable length in NetFlow v9", errTemplate, i, ie)
@@ -78,8 +86,8 @@ func compile(version uint16, t any) (*template, error) {
 var errRecordLength = errors.New("record overruns its set")
 
 // next decodes the record at the start of b into r and returns the rest
-// of b. Scope fields of options records are read like the others: their
-// element ids tell what they are.
+// of b. IPFIX scope fields are read like the others: they are information
+// elements too (selectorId, observationDomainId, …).
 func (t *template) next(b []byte, r *record) ([]byte, error) {
 	for i := range t.fields {
 		f := &t.fields[i]
