@@ -28,6 +28,7 @@ demo: build
 	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
 	$(BIN) read --config examples/demo/osprey.yaml --output json demo/fleet.pcap > demo/sessions.jsonl
 	rm -rf demo/store && $(BIN) read --config examples/demo/osprey.yaml --store demo/store demo/fleet.pcap
+	$(BIN) read --config examples/demo/osprey.yaml --store demo/store examples/demo/vpc-flow.log
 	@echo; echo "== first sessions (demo/conn.log, Zeek conn.log format) =="
 	@grep -v '^#' demo/conn.log | head -8 | cut -f3-8,10-12,16-20
 	@echo; echo "== one session as JSON (demo/sessions.jsonl) =="
@@ -40,6 +41,8 @@ demo: build
 	@echo; echo "== enrichment (examples/demo: assets, mirror sessions, segments, a watchlist; docs/enrichment.md) =="
 	$(BIN) query --store demo/store --matrix segment --filter 'not (src.segment = "mirror-infra")'
 	@grep -m1 '"field":"http.host"' demo/sessions.jsonl | grep -o '"mirror":{[^}]*}\|"intel":\[[^]]*\]' || true
+	@echo; echo "== cloud flow logs (examples/demo/vpc-flow.log, AWS VPC Flow Logs; docs/flowlogs.md): what the security groups turned away =="
+	$(BIN) query --store demo/store --filter 'source = "vpcflow" and action = "reject"' --top dst.port --by sessions --limit 5
 	@echo; echo "== device inventory: PLCs and HMIs of the plant network (docs/devices.md) =="
 	$(BIN) query --store demo/store --devices --category plc --limit 4
 	$(BIN) query --store demo/store --devices --category hmi --limit 4
