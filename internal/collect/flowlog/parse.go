@@ -9,37 +9,39 @@ import (
 
 // splitFields cuts a line at runs of spaces into tok, reusing its array;
 // it returns false when the line has more than max fields. It looks for
-// spaces 8 bytes at a time: a byte of x that equals ' ' is a zero byte of
-// x^0x20…, and ^(((y&0x7f…)+0x7f…)|y)&0x80… marks exactly the zero bytes
-// of y.
+// spaces 8 bytes at a time: a space in a word x is a zero byte of
+// y = x^0x2020…, and ^(((y&0x7f…)+0x7f…)|y)&0x80… marks exactly the zero
+// bytes of y.
 func splitFields(line []byte, tok [][]byte, max int) ([][]byte, bool) {
 	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	tok = tok[:0]
 	start, i := 0, 0
-	cut := func(end int) bool {
-		if end > start {
-			if len(tok) == max {
-				return false
-			}
-			tok = append(tok, line[start:end:end])
-		}
-		start = end + 1
-		return true
-	}
 	for ; i+8 <= len(line); i += 8 {
 		y := binary.LittleEndian.Uint64(line[i:]) ^ 0x2020202020202020
 		for m := ^(((y & low7) + low7) | y) & high; m != 0; m &= m - 1 {
-			if !cut(i + bits.TrailingZeros64(m)>>3) {
+			end := i + bits.TrailingZeros64(m)>>3
+			if end > start {
+				if len(tok) == max {
+					return tok, false
+				}
+				tok = append(tok, line[start:end:end])
+			}
+			start = end + 1
+		}
+	}
+	for ; i <= len(line); i++ {
+		if i < len(line) && line[i] != ' ' {
+			continue
+		}
+		if i > start {
+			if len(tok) == max {
 				return tok, false
 			}
+			tok = append(tok, line[start:i:i])
 		}
+		start = i + 1
 	}
-	for ; i < len(line); i++ {
-		if line[i] == ' ' && !cut(i) {
-			return tok, false
-		}
-	}
-	return tok, cut(len(line))
+	return tok, true
 }
 
 var (
