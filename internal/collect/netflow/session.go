@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"net/netip"
 	"time"
@@ -85,8 +86,8 @@ func (d *Decoder) appendSession(out []schema.Session, e *export, r *record) []sc
 		Resp:  schema.Endpoint{IP: r.dst, Port: rp},
 		Proto: r.proto, Transport: transport(r.proto),
 		ConnState:   "OTH",
-		OrigPkts:    r.pkts * scale,
-		OrigIPBytes: r.bytes * scale,
+		OrigPkts:    scaled(r.pkts, scale),
+		OrigIPBytes: scaled(r.bytes, scale),
 		Flow:        f,
 	})
 	s := &out[len(out)-1]
@@ -118,6 +119,16 @@ func (d *Decoder) appendSession(out []schema.Session, e *export, r *record) []sc
 	s.CommunityID = meter.CommunityID(s, 0)
 	d.m.records[e.proto].Inc()
 	return out
+}
+
+// scaled multiplies a counter by the sampling rate, saturating rather
+// than wrapping around on absurd values.
+func scaled(v, rate uint64) uint64 {
+	hi, lo := bits.Mul64(v, rate)
+	if hi != 0 {
+		return math.MaxUint64
+	}
+	return lo
 }
 
 // times resolves the record's start and end to Unix ns. NetFlow v5/v9
