@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,8 +38,9 @@ type Collector struct {
 	m       *metrics
 	x       *exporters
 
-	ready chan struct{} // closed once Run has bound its sockets, or failed to
-	addrs []Listener
+	ready  chan struct{} // closed once Run has bound its sockets, or failed to
+	addrs  []Listener
+	queued atomic.Int64 // datagrams whose sessions wait in the queue
 }
 
 // Listener is one bound socket of the collector.
@@ -195,19 +197,19 @@ func (c *Collector) read(k socket, queue chan<- batch, free chan []schema.Sessio
 	}
 }
 
-// enqueue hands b to the writer; if the queue is full it drops b and
-// counts it, unless told to wait.
+// enqueue hands b to the writer; if that would put more than QueueSize
+// datagrams in the queue it drops b and counts it, unless told to wait.
+// Every batch holds at least one datagram, so the channel, QueueSize
+// long, never blocks a reader that is not told to wait.
 func (c *Collector) enqueue(queue chan<- batch, b batch, wait bool) {
-	if wait {
-		queue <- b
-		return
-	}
-	select {
-	case queue <- b:
-	default:
+	n := int64(b.datagrams)
+	if c.queued.Add(n) > int64(c.cfg.QueueSize) && !wait {
+		c.queued.Add(-n)
 		c.m.queueDrops.Add(float64(b.datagrams))
 		c.m.queueDropSessions.Add(float64(len(b.sessions)))
+		return
 	}
+	queue <- b
 }
 
 // take returns an empty batch slice, reused when the writer has one.
@@ -224,6 +226,7 @@ func (c *Collector) take(free chan []schema.Session) []schema.Session {
 // sink refuses is counted as lost: exporters do not resend.
 func (c *Collector) write(ctx context.Context, queue <-chan batch, free chan<- []schema.Session) {
 	for b := range queue {
+		c.queued.Add(-int64(b.datagrams))
 		if err := c.sink.WriteSessions(ctx, b.sessions); err != nil {
 			c.m.sinkErrors.Inc()
 			c.m.sinkDropSessions.Add(float64(len(b.sessions)))

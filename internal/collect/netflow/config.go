@@ -21,8 +21,8 @@ type Config struct {
 	ReceiveBuffer int `yaml:"receive_buffer"`
 	// Readers is how many goroutines read and decode each socket.
 	Readers int `yaml:"readers"`
-	// QueueSize is how many decoded datagrams may wait for the writer;
-	// when it is full, datagrams are dropped and counted
+	// QueueSize is how many datagrams' sessions, in batches, may wait for
+	// the writer; beyond it datagrams are dropped and counted
 	// (osprey_netflow_queue_drops_total), not queued without bound.
 	QueueSize int `yaml:"queue_size"`
 	// BatchSize and FlushInterval bound a batch written to the sink.
