@@ -99,6 +99,7 @@ func TestAzure(t *testing.T) {
 			s.Start, s.End = unix(1542110379), unix(1542110379)
 			s.Orig, s.Resp = ep("10.5.16.4", 44931), ep("203.0.113.115", 443)
 			s.OrigPkts, s.OrigIPBytes, s.RespPkts, s.RespIPBytes = 30, 16978, 24, 14008
+			s.OrigBytes, s.RespBytes = s.OrigIPBytes, s.RespIPBytes
 			f.Action, f.Direction = "accept", "egress"
 			nsgWhere(f, "DefaultRule_AllowInternetOutBound", "C")
 		}), azureRecordWant(func(s *schema.Session, f *schema.Flow) {
@@ -106,6 +107,7 @@ func TestAzure(t *testing.T) {
 			s.Start, s.End = unix(1542110406), unix(1542110406)
 			s.Orig, s.Resp = ep("10.5.16.4", 59929), ep("198.51.100.225", 443)
 			s.OrigPkts, s.OrigIPBytes, s.RespPkts, s.RespIPBytes = 15, 8489, 12, 7054
+			s.OrigBytes, s.RespBytes = s.OrigIPBytes, s.RespIPBytes
 			f.Action, f.Direction = "accept", "egress"
 			nsgWhere(f, "DefaultRule_AllowInternetOutBound", "E")
 		})},
@@ -148,6 +150,7 @@ func TestAzure(t *testing.T) {
 			s.Start, s.End = unix(1663146003), unix(1663146003)
 			s.Orig, s.Resp = ep("10.0.0.6", 23956), ep("52.239.184.180", 443)
 			s.OrigPkts, s.OrigIPBytes, s.RespPkts, s.RespIPBytes = 3, 767, 2, 1580
+			s.OrigBytes, s.RespBytes = s.OrigIPBytes, s.RespIPBytes
 			f.Action, f.Direction = "accept", "egress"
 			vnetWhere(f, "DefaultRule_AllowInternetOutBound", "00000000-1234-abcd-ef00-c1c2c3c4c5c6", "E")
 		}), azureRecordWant(func(s *schema.Session, f *schema.Flow) {

@@ -48,7 +48,7 @@ func (b *batch) drop() {
 }
 
 // commit finishes the session in the current slot (uid from its hash,
-// the fields every flow record shares, community_id) and flushes a full
+// the fields every flow record shares, byte counts, community_id) and flushes a full
 // batch to the sink.
 func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	s.Version = schema.SessionVersion
@@ -58,6 +58,9 @@ func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	s.Tenant, s.Sensor, s.Source = r.cfg.Tenant, r.cfg.Sensor, r.kind
 	s.Transport = transport(s.Proto)
 	s.ConnState = "OTH"
+	// Flow records count IP bytes; the payload is not known, so the bytes
+	// measure of filters, rankings and rollups takes the same count.
+	s.OrigBytes, s.RespBytes = s.OrigIPBytes, s.RespIPBytes
 	if s.Orig.IP.IsValid() && s.Resp.IP.IsValid() {
 		s.CommunityID = r.cids.get(s)
 	}

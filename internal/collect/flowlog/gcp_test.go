@@ -41,7 +41,7 @@ func TestGCP(t *testing.T) {
 		s.Proto, s.Transport = 6, "tcp"
 		s.Start, s.End = ts("2019-06-14T03:45:37.186193305Z"), ts("2019-06-14T03:45:37.301953198Z")
 		s.Orig, s.Resp = ep("10.87.40.76", 5601), ep("203.0.113.12", 33478)
-		s.OrigPkts, s.OrigIPBytes = 7, 1776
+		s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 7, 1776, 1776
 		f.Direction, f.Account, f.Region, f.Zone, f.Instance, f.VPC, f.Subnet = "egress", "my-project", "us-east1", "us-east1-b", "kibana", "default", "default"
 		f.Extra = map[string]string{"reporter": "SRC", "rtt_msec": "36", "dest_location.asn": "15169", "dest_location.continent": "America",
 			"dest_location.country": "usa", "src_vpc.project_id": "my-project"}
@@ -49,7 +49,7 @@ func TestGCP(t *testing.T) {
 		s.Proto, s.Transport = 6, "tcp"
 		s.Start, s.End = ts("2019-06-14T03:40:08.466657665Z"), ts("2019-06-14T03:49:51.821302149Z")
 		s.Orig, s.Resp = ep("198.51.100.248", 9200), ep("10.87.40.76", 33970)
-		s.OrigPkts, s.OrigIPBytes = 68, 173663
+		s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 68, 173663, 173663
 		f.Direction, f.Account, f.Region, f.Zone, f.Instance, f.VPC, f.Subnet = "ingress", "my-project", "us-east1", "us-east1-b", "kibana", "default", "default"
 		f.Extra = map[string]string{"reporter": "DEST", "dest_vpc.project_id": "my-project", "src_instance.project_id": "other-project",
 			"src_instance.region": "us-east1", "src_instance.vm_name": "elasticsearch", "src_instance.zone": "us-east1-c"}

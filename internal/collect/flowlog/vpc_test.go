@@ -56,7 +56,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1418530010), unix(1418530070)
 			s.Orig, s.Resp = ep("172.31.16.139", 20641), ep("172.31.16.21", 22)
-			s.OrigPkts, s.OrigIPBytes = 20, 4249
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 20, 4249, 4249
 			f.Action, f.Account, f.Interface = "accept", "123456789010", "eni-1235b8ca123456789"
 		})},
 	}, {
@@ -67,7 +67,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1418530010), unix(1418530070)
 			s.Orig, s.Resp = ep("172.31.9.69", 49761), ep("172.31.9.12", 3389)
-			s.OrigPkts, s.OrigIPBytes = 20, 4249
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 20, 4249, 4249
 			f.Action, f.Account, f.Interface = "reject", "123456789010", "eni-1235b8ca123456789"
 		})},
 	}, {
@@ -88,7 +88,7 @@ func TestVPCRecords(t *testing.T) {
 			s.Proto, s.Transport = 1, "icmp"
 			s.Start, s.End = unix(1432917027), unix(1432917142)
 			s.Orig, s.Resp = ep("203.0.113.12", 0), ep("172.31.16.139", 0)
-			s.OrigPkts, s.OrigIPBytes = 4, 336
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 4, 336, 336
 			f.Action, f.Account, f.Interface = "accept", "123456789010", "eni-1235b8ca123456789"
 		})},
 	}, {
@@ -98,7 +98,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1477913708), unix(1477913820)
 			s.Orig, s.Resp = ep("2001:db8:1234:a100:8d6e:3477:df66:f105", 34892), ep("2001:db8:1234:a102:3304:8879:34cf:4071", 22)
-			s.OrigPkts, s.OrigIPBytes = 54, 8855
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 54, 8855, 8855
 			f.Action, f.Account, f.Interface = "accept", "123456789010", "eni-1235b8ca123456789"
 		})},
 	}, {
@@ -112,7 +112,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1566933133), unix(1566933193)
 			s.Orig, s.Resp = ep("52.213.180.42", 43638), ep("10.0.0.62", 5001)
-			s.OrigPkts, s.OrigIPBytes = 17, 1260
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 17, 1260, 1260
 			f.Action, f.TCPFlags, f.Account, f.Interface = "accept", 3, "123456789010", "eni-1235b8ca123456789"
 			f.VPC, f.Subnet, f.Instance = "vpc-abcdefab012345678", "subnet-aaaaaaaa012345678", "i-01234567890123456"
 			f.Extra = map[string]string{"type": "IPv4"}
@@ -120,7 +120,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1566933133), unix(1566933193)
 			s.Orig, s.Resp = ep("10.0.0.62", 5001), ep("52.213.180.42", 43638)
-			s.OrigPkts, s.OrigIPBytes = 14, 967
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 14, 967, 967
 			f.Action, f.TCPFlags, f.Account, f.Interface = "accept", 19, "123456789010", "eni-1235b8ca123456789"
 			f.VPC, f.Subnet, f.Instance = "vpc-abcdefab012345678", "subnet-aaaaaaaa012345678", "i-01234567890123456"
 			f.Extra = map[string]string{"type": "IPv4"}
@@ -152,7 +152,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1616729292), unix(1616729349)
 			s.Orig, s.Resp = ep("52.95.128.179", 80), ep("10.0.0.71", 34210)
-			s.OrigPkts, s.OrigIPBytes = 14, 15044
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 14, 15044, 15044
 			f.Action, f.TCPFlags, f.Direction, f.PktSrcService = "accept", 19, "ingress", "S3"
 			f.Account, f.VPC, f.Subnet, f.Instance, f.Interface = "123456789012", "vpc-abcdefab012345678", "subnet-aaaaaaaa012345678", "i-0c50d5961bcb2d47b", "eni-1235b8ca123456789"
 			f.Region, f.Zone = "ap-southeast-2", "apse2-az3"
@@ -161,7 +161,7 @@ func TestVPCRecords(t *testing.T) {
 			tcp(s)
 			s.Start, s.End = unix(1616729292), unix(1616729349)
 			s.Orig, s.Resp = ep("10.0.0.71", 34210), ep("52.95.128.179", 80)
-			s.OrigPkts, s.OrigIPBytes = 7, 471
+			s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 7, 471, 471
 			f.Action, f.TCPFlags, f.Direction, f.PktDstService = "accept", 3, "egress", "S3"
 			f.Account, f.VPC, f.Subnet, f.Instance, f.Interface = "123456789012", "vpc-abcdefab012345678", "subnet-aaaaaaaa012345678", "i-0c50d5961bcb2d47b", "eni-1235b8ca123456789"
 			f.Region, f.Zone = "ap-southeast-2", "apse2-az3"
@@ -206,7 +206,7 @@ func allFieldsSession(more map[string]string) schema.Session {
 		s.Proto, s.Transport = 6, "tcp"
 		s.Start, s.End = unix(1700000000), unix(1700000060)
 		s.Orig, s.Resp = ep("10.0.1.20", 43418), ep("203.0.113.7", 443)
-		s.OrigPkts, s.OrigIPBytes = 12, 3400
+		s.OrigPkts, s.OrigIPBytes, s.OrigBytes = 12, 3400, 3400
 		f.Action, f.Direction, f.TCPFlags = "reject", "egress", 2
 		f.Account, f.Interface, f.VPC, f.Subnet, f.Instance = "123456789012", "eni-0123456789abcdef0", "vpc-0a1b2c3d", "subnet-0a1b2c3d", "i-0123456789abcdef0"
 		f.Region, f.Zone = "us-east-1", "use1-az2"
