@@ -191,3 +191,19 @@ func sflowDatagram(samples int) []byte {
 	}
 	return b
 }
+
+// expandedFlowSample is an sFlow datagram with one expanded flow sample
+// that claims records records and holds none.
+func expandedFlowSample(records uint32) []byte {
+	b := be.AppendUint32(nil, 5)
+	b = be.AppendUint32(b, 1)
+	b = append(b, 192, 0, 2, 99)
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint32(b, 1)
+	b = be.AppendUint32(b, 5000)
+	b = be.AppendUint32(b, 1) // samples
+	b = be.AppendUint32(b, 3) // expanded flow sample
+	b = be.AppendUint32(b, 44)
+	b = append(b, make([]byte, 40)...)
+	return be.AppendUint32(b, records)
+}

@@ -192,6 +192,7 @@ func TestBadInput(t *testing.T) {
 		{"IPFIX length beyond the datagram", badLen, 0, "length", 2, false},
 		{"IPFIX variable field overruns", ipfixDatagram(1, set(2, templateBody(301, []field{{8, 4}, {82, 0xffff}})), set(301, []byte{10, 0, 0, 1, 200})), 0, "record", 16 + 16 + 4, false},
 		{"sFlow truncated", sflowDatagram(2)[:150], 1, "samples", -1, false},
+		{"sFlow expanded sample of 2^32-1 records", expandedFlowSample(0xffffffff), 0, "flow records", 28 + 8 + 40, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rj := &rejects{}

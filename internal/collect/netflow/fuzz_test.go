@@ -20,6 +20,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(ipfixDatagram(1, set(2, templateBody(300, ipfixFields)), set(300, ipfixRecord(1))))
 	f.Add(ipfixDatagram(1, set(2, templateBody(301, []field{{8, 4}, {82, 0xffff}})), set(301, []byte{10, 0, 0, 1, 3, 'e', 't', 'h'})))
 	f.Add(sflowDatagram(2))
+	f.Add(expandedFlowSample(0xffffffff))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d := NewDecoder(DefaultConfig(), collect.RejectFunc(func(b collect.BadInput) {
 			if b.Err == nil || b.Source == "" || len(b.Raw) > collect.MaxRaw {

@@ -2,6 +2,7 @@ package netflow
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -23,6 +24,10 @@ func (d *Decoder) sflow(e *export, out []schema.Session) []schema.Session {
 	p := e.payload
 	if len(p) < sflowHeaderLen {
 		d.reject(e, reasonShort, 0, "header", fmt.Errorf("%d bytes, header needs %d", len(p), sflowHeaderLen))
+		return out
+	}
+	if off, err := checkExpanded(p); err != nil {
+		d.reject(e, reasonMalformed, off, "flow records", err)
 		return out
 	}
 	d.buf = *bytes.NewBuffer(p[4:]) // goflow2's DecodeMessage starts after the version
@@ -68,6 +73,45 @@ func (d *Decoder) sflow(e *export, out []schema.Session) []schema.Session {
 		d.reject(e, reasonLength, off, "samples", fmt.Errorf("header says %d samples, datagram holds %d", h.SamplesCount, decoded))
 	}
 	return out
+}
+
+// maxFlowRecords is goflow2's own bound on a flow sample's records.
+const maxFlowRecords = 1000
+
+// checkExpanded looks at the record count of every expanded flow sample
+// before goflow2 does: goflow2 bounds the count of the other sample kinds
+// but sizes an expanded flow sample's record slice by its count as sent,
+// so one datagram could ask for a 100 GB allocation.
+func checkExpanded(p []byte) (int, error) {
+	off := 8
+	if be32(p, 4) == 2 {
+		off += 16
+	} else {
+		off += 4
+	}
+	n := be32(p, off+12)
+	off += 16
+	for range min(n, maxFlowRecords) {
+		format, length := be32(p, off), be32(p, off+4)
+		if format == sflow.SAMPLE_FORMAT_EXPANDED_FLOW {
+			if c := be32(p, off+8+40); c > maxFlowRecords {
+				return off + 8 + 40, fmt.Errorf("expanded flow sample of %d records (at most %d)", c, maxFlowRecords)
+			}
+		}
+		if length > uint32(len(p)) {
+			break
+		}
+		off += 8 + int(length)
+	}
+	return 0, nil
+}
+
+// be32 reads a big-endian uint32 at off, 0 past the end of p.
+func be32(p []byte, off int) uint32 {
+	if off < 0 || off+4 > len(p) {
+		return 0
+	}
+	return binary.BigEndian.Uint32(p[off:])
 }
 
 // ifIndex reads a compact flow sample's interface: the top two bits are
