@@ -48,6 +48,9 @@ func newCollectors(cfg config.Config, p *pipe, dead *collect.DeadLetter, log *sl
 		if dc.Tenant == "" {
 			dc.Tenant = cfg.Sensor.Tenant
 		}
+		if m := dc.MQTT; m.Mode == "embedded" && len(m.Users) == 0 && m.TLS.ClientCA == "" {
+			log.Warn("the Device Defender broker takes reports from anyone: set collect.defender.mqtt.users or tls.client_ca", "listen", m.Listen)
+		}
 		d, err := defender.New(dc, p.metrics, dead, p.reg, log)
 		if err != nil {
 			return nil, fmt.Errorf("collect.defender: %w", err)
