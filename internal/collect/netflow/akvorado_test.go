@@ -107,7 +107,7 @@ func checkAkvorado(t *testing.T, i int, g schema.Session, w akvoradoFlow) {
 			t.Errorf("flow %d: ICMP type %d, want %d", i, g.Orig.Port, typ)
 		}
 	}
-	if g.OrigPkts != w.Packets*rate || g.OrigIPBytes != w.Bytes*rate || g.RespPkts != 0 || g.RespIPBytes != 0 {
+	if g.OrigPkts != w.Packets*rate || g.OrigIPBytes != w.Bytes*rate || g.OrigBytes != g.OrigIPBytes || g.RespPkts != 0 || g.RespIPBytes != 0 {
 		t.Errorf("flow %d: %d pkts %d bytes, want %d×%d and %d×%d", i, g.OrigPkts, g.OrigIPBytes, w.Packets, rate, w.Bytes, rate)
 	}
 	f := g.Flow

@@ -50,7 +50,7 @@ type Listener struct {
 }
 
 // New checks cfg and registers the metrics on reg; it opens nothing.
-// rejects receives bad input and must not be nil.
+// rejects receives bad input (nil drops it; it is still counted).
 func New(cfg Config, sink pipeline.SessionSink, rejects collect.Rejects, reg prometheus.Registerer) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("netflow: %w", err)

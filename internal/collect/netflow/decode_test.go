@@ -115,7 +115,7 @@ func TestIPFIX(t *testing.T) {
 		Start: time.UnixMilli(exportSec*1000 - 5000).UTC(), End: time.UnixMilli(exportSec*1000 - 1000).UTC(),
 		Orig:  schema.Endpoint{IP: netip.MustParseAddr("2001:db8::1"), Port: 1, MAC: "02:00:00:00:00:01"},
 		Resp:  schema.Endpoint{IP: netip.MustParseAddr("2001:db8::2"), Port: 53, MAC: "02:00:00:00:00:02"},
-		Proto: 17, Transport: "udp", ConnState: "OTH", OrigPkts: 100, OrigIPBytes: 8000, VLANs: []uint16{42},
+		Proto: 17, Transport: "udp", ConnState: "OTH", OrigPkts: 100, OrigBytes: 8000, OrigIPBytes: 8000, VLANs: []uint16{42},
 	}
 	want.Flow = &schema.Flow{Direction: "egress", Exporter: exporterA.Addr(), Domain: 9, SamplingRate: 100}
 	s.UID, s.CommunityID = "", ""

@@ -91,6 +91,9 @@ func (d *Decoder) appendSession(out []schema.Session, e *export, r *record) []sc
 		Flow:        f,
 	})
 	s := &out[len(out)-1]
+	// Flow records cannot know the payload: docs/schema.md has orig_bytes
+	// hold the IP bytes too, so that byte rankings work across sources.
+	s.OrigBytes = s.OrigIPBytes
 	switch {
 	case r.has&hasSrcMAC != 0:
 		s.Orig.MAC = schema.MAC(r.srcMAC)
