@@ -49,7 +49,7 @@ func (t *Table) write(num uint32, f *flow, reason string, final bool) {
 		Version: schema.SessionVersion, UID: UID(t.uidOf(f)), Seq: uint32(f.nextSeq), Final: final, EndReason: reason,
 		Tenant: t.cfg.Tenant, Sensor: t.cfg.Sensor, Source: t.cfg.Source,
 		Start: time.Unix(0, f.first).UTC(), End: time.Unix(0, f.last).UTC(),
-		Proto: f.key.proto, Transport: transport(f.key.proto),
+		Proto: f.key.proto, Transport: schema.Transport(f.key.proto),
 	}
 	f.nextSeq++
 	oa, op, ra, rp := f.key.a, f.key.pa, f.key.b, f.key.pb
@@ -128,18 +128,6 @@ func tunnelApp(port uint16) string {
 }
 
 func unmap(b [16]byte) netip.Addr { return netip.AddrFrom16(b).Unmap() }
-
-func transport(proto uint8) string {
-	switch proto {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 1, 58:
-		return "icmp"
-	}
-	return "unknown_transport"
-}
 
 func (t *Table) direction(orig, resp netip.Addr) string {
 	if len(t.localNets) == 0 {
@@ -234,7 +222,7 @@ func CommunityID(s *schema.Session, seed uint16) string {
 	oneWay := false
 	if s.Proto == 1 || s.Proto == 58 {
 		var cp uint8
-		cp, oneWay = icmpCounterpart(s.Proto == 58, uint8(sp), uint8(dp))
+		cp, oneWay = ICMPCounterpart(s.Proto == 58, uint8(sp), uint8(dp))
 		if oneWay {
 			cp = uint8(dp) // one-way: the port is the code
 		}

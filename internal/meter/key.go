@@ -108,15 +108,17 @@ func tupleOf(p *decode.Packet, t *pktTuple, mirror uint32) {
 	}
 	switch p.IPProto {
 	case 1, 58:
-		cp, oneWay := icmpCounterpart(p.IPProto == 58, p.ICMPType, p.ICMPCode)
+		cp, oneWay := ICMPCounterpart(p.IPProto == 58, p.ICMPType, p.ICMPCode)
 		t.sport, t.dport, t.icmpOneWay = uint16(p.ICMPType), uint16(cp), oneWay
 	default:
 		t.sport, t.dport = p.SrcPort, p.DstPort
 	}
 }
 
-// icmpCounterpart follows Zeek's ICMP4_counterpart/ICMP6_counterpart.
-func icmpCounterpart(v6 bool, typ, code uint8) (uint8, bool) {
+// ICMPCounterpart follows Zeek's ICMP4_counterpart/ICMP6_counterpart: the
+// type answering typ and false, or code and true for a one-way type.
+// Collectors orient ICMP records with it as the meter does.
+func ICMPCounterpart(v6 bool, typ, code uint8) (uint8, bool) {
 	if !v6 {
 		switch typ {
 		case 8:

@@ -180,6 +180,20 @@ type Mirror struct {
 	Asset     string `json:"asset,omitempty"`     // i-…
 }
 
+// Transport is Zeek's name for an IP protocol, as Session.Transport holds
+// it.
+func Transport(proto uint8) string {
+	switch proto {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1, 58:
+		return "icmp"
+	}
+	return "unknown_transport"
+}
+
 // MAC formats an Ethernet address as Endpoint.MAC holds it
 // ("90:b1:1c:99:49:29"), with one allocation.
 func MAC(m [6]byte) string {

@@ -56,7 +56,7 @@ func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	s.Final = true
 	s.EndReason = "window"
 	s.Tenant, s.Sensor, s.Source = r.cfg.Tenant, r.cfg.Sensor, r.kind
-	s.Transport = transport(s.Proto)
+	s.Transport = schema.Transport(s.Proto)
 	s.ConnState = "OTH"
 	// Flow records count IP bytes; the payload is not known, so the bytes
 	// measure of filters, rankings and rollups takes the same count.

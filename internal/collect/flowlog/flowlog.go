@@ -247,16 +247,3 @@ func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
 func errField(field, format string, args ...any) *fieldError {
 	return &fieldError{field: field, err: fmt.Errorf(format, args...)}
 }
-
-// transport is Zeek's name for the IP protocol, as the meter writes it.
-func transport(proto uint8) string {
-	switch proto {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 1, 58:
-		return "icmp"
-	}
-	return "unknown_transport"
-}

@@ -3,6 +3,8 @@ package netflow
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/osprey-ndr/osprey/internal/meter"
 )
 
 // record is one flow as an exporter described it, before it becomes a
@@ -291,7 +293,7 @@ func (r *record) reverse() {
 	r.revPkts, r.revBytes = 0, 0
 	if r.proto == 1 || r.proto == 58 {
 		typ, code := r.icmp()
-		if cp, ok := icmpPair(r.proto == 58, typ); ok {
+		if cp, oneWay := meter.ICMPCounterpart(r.proto == 58, typ, code); !oneWay {
 			typ = cp
 		}
 		r.icmpType, r.icmpCode, r.has = typ, code, r.has|hasICMP

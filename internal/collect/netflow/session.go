@@ -57,7 +57,7 @@ func (d *Decoder) appendSession(out []schema.Session, e *export, r *record) []sc
 	if r.proto == 1 || r.proto == 58 {
 		typ, code := r.icmp()
 		op, rp = uint16(typ), uint16(code)
-		if cp, ok := icmpPair(r.proto == 58, typ); ok {
+		if cp, oneWay := meter.ICMPCounterpart(r.proto == 58, typ, code); !oneWay {
 			rp = uint16(cp)
 		}
 	}
@@ -84,7 +84,7 @@ func (d *Decoder) appendSession(out []schema.Session, e *export, r *record) []sc
 		Start:  time.Unix(0, start).UTC(), End: time.Unix(0, end).UTC(),
 		Orig:  schema.Endpoint{IP: r.src, Port: op},
 		Resp:  schema.Endpoint{IP: r.dst, Port: rp},
-		Proto: r.proto, Transport: transport(r.proto),
+		Proto: r.proto, Transport: schema.Transport(r.proto),
 		ConnState:   "OTH",
 		OrigPkts:    scaled(r.pkts, scale),
 		OrigIPBytes: scaled(r.bytes, scale),
@@ -219,38 +219,4 @@ func (e *export) uid(r *record, start, end int64) uint64 {
 func mix(h, v uint64) uint64 {
 	hi, lo := bits.Mul64(h^v, 0xa0761d6478bd642f)
 	return hi ^ lo
-}
-
-// transport names the protocol as Zeek's proto column does, like the
-// sensor's sessions.
-func transport(proto uint8) string {
-	switch proto {
-	case 6:
-		return "tcp"
-	case 17:
-		return "udp"
-	case 1, 58:
-		return "icmp"
-	}
-	return "unknown_transport"
-}
-
-// icmpPair returns the counterpart of an ICMP request or reply type
-// (Zeek's ICMP4_counterpart/ICMP6_counterpart): docs/schema.md puts it in
-// the responder port, and the code for types without one. The table is
-// the meter's, which does not export it.
-func icmpPair(v6 bool, typ uint8) (uint8, bool) {
-	pairs := [][2]uint8{{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}}
-	if v6 {
-		pairs = [][2]uint8{{128, 129}, {133, 134}, {135, 136}, {130, 131}, {139, 140}, {144, 145}}
-	}
-	for _, p := range pairs {
-		switch typ {
-		case p[0]:
-			return p[1], true
-		case p[1]:
-			return p[0], true
-		}
-	}
-	return 0, false
 }
