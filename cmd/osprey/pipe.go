@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/osprey-ndr/osprey/internal/collect"
 	"github.com/osprey-ndr/osprey/internal/config"
@@ -100,6 +101,38 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 	}
 	p.health = daemon.NewHealth(p.reg)
 	return p, nil
+}
+
+// component is what the long-running commands start: a packet sensor or
+// a collector.
+type component interface {
+	Run(ctx context.Context) error
+}
+
+// serve starts the health endpoint, runs the parts until ctx ends or one
+// fails (which stops the others), then closes the pipe, so that every
+// part has flushed before the store closes.
+func (p *pipe) serve(ctx context.Context, listen string, log *slog.Logger, parts []component) error {
+	if err := p.health.Start(listen); err != nil {
+		p.Close()
+		return fmt.Errorf("health endpoint %s: %w", listen, err)
+	}
+	log.Info("health endpoint", "address", "http://"+p.health.Addr()+"/healthz")
+	defer p.health.Stop()
+	grp, gctx := errgroup.WithContext(ctx)
+	for _, c := range parts {
+		grp.Go(func() error { return c.Run(gctx) })
+	}
+	p.health.SetReady(true)
+	err := grp.Wait()
+	p.health.SetReady(false)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Close flushes the sessions (the store's last batch included) and

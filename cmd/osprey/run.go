@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/osprey-ndr/osprey/internal/collect"
 )
@@ -47,11 +45,6 @@ serves /healthz and /metrics, and stops on SIGINT/SIGTERM after flushing.`,
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file")
 	f.StringVar(&o.deadLetter, "dead-letter", "", "append rejected flow-log lines, flow records and reports to this JSON-lines file (collect.dead_letter)")
 	return cmd
-}
-
-// component is what run starts: a packet sensor or a collector.
-type component interface {
-	Run(ctx context.Context) error
 }
 
 func runRun(cmd *cobra.Command, g *globals, o *runOpts) error {
@@ -103,32 +96,11 @@ func runRun(cmd *cobra.Command, g *globals, o *runOpts) error {
 	if err == nil && len(parts) == 0 {
 		err = errors.New("nothing to run: the configuration enables no listener or collector")
 	}
-	if err == nil {
-		if err = p.health.Start(cfg.Health.Listen); err != nil {
-			err = fmt.Errorf("health endpoint %s: %w", cfg.Health.Listen, err)
-		}
-	}
 	if err != nil {
 		p.Close()
 		return err
 	}
-	log.Info("health endpoint", "address", "http://"+p.health.Addr()+"/healthz")
-	defer p.health.Stop()
-
-	// Any part's failure stops the others; all flush before the store closes.
-	grp, gctx := errgroup.WithContext(ctx)
-	for _, c := range parts {
-		grp.Go(func() error { return c.Run(gctx) })
-	}
-	p.health.SetReady(true)
-	err = grp.Wait()
-	p.health.SetReady(false)
-	if errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	if cerr := p.Close(); err == nil {
-		err = cerr
-	}
+	err = p.serve(ctx, cfg.Health.Listen, log, parts)
 	log.Info("stopped", "rejected", fmt.Sprint(dead.Counts()))
 	return err
 }

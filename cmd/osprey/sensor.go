@@ -7,7 +7,6 @@ import (
 	"runtime"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/osprey-ndr/osprey/internal/capture"
 	"github.com/osprey-ndr/osprey/internal/config"
@@ -109,29 +108,15 @@ func runSensor(cmd *cobra.Command, g *globals, o *sensorOpts) error {
 	if err == nil && len(sensors) == 0 {
 		err = errors.New("nothing to receive: give --vxlan, --geneve or --interface")
 	}
-	if err == nil {
-		if err = p.health.Start(cfg.Health.Listen); err != nil {
-			err = fmt.Errorf("health endpoint %s: %w", cfg.Health.Listen, err)
-		}
-	}
 	if err != nil {
 		p.Close()
 		return err
 	}
-	log.Info("health endpoint", "address", "http://"+p.health.Addr()+"/healthz")
-	defer p.health.Stop()
-
-	ctx := cmd.Context()
-	grp, gctx := errgroup.WithContext(ctx)
-	for _, s := range sensors {
-		grp.Go(func() error { return s.Run(gctx) })
+	parts := make([]component, len(sensors))
+	for i, s := range sensors {
+		parts[i] = s
 	}
-	p.health.SetReady(true)
-	err = grp.Wait()
-	p.health.SetReady(false)
-	if cerr := p.Close(); err == nil {
-		err = cerr
-	}
+	err = p.serve(cmd.Context(), cfg.Health.Listen, log, parts)
 	log.Info("sensor stopped", "decode_errors", decodeErrs.total())
 	return err
 }
