@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type Collector struct {
 	e                        *Enricher
 	reloads, failures, stale *prometheus.Desc
+	geoErrors                *prometheus.Desc
 }
 
 // NewCollector describes the enricher's metrics.
@@ -17,6 +18,8 @@ func NewCollector(e *Enricher) *Collector {
 		reloads:  d("reloads_total", "Successful loads of an enrichment source, the first included."),
 		failures: d("reload_failures_total", "Failed loads of an enrichment source (its last good version stayed in force)."),
 		stale:    d("source_stale", "1 while the source's last load failed."),
+		geoErrors: prometheus.NewDesc("osprey_enrich_geo_lookup_errors_total",
+			"GeoIP/ASN records that could not be read (a database corrupt past its index) since the databases were last loaded.", nil, nil),
 	}
 }
 
@@ -25,6 +28,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.reloads
 	ch <- c.failures
 	ch <- c.stale
+	ch <- c.geoErrors
 }
 
 // Collect implements prometheus.Collector.
@@ -37,5 +41,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.reloads, prometheus.CounterValue, float64(s.Reloads), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.Failures), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.stale, prometheus.GaugeValue, stale, s.Name)
+	}
+	if db := c.e.geo.Load(); db != nil {
+		ch <- prometheus.MustNewConstMetric(c.geoErrors, prometheus.CounterValue, float64(db.LookupErrors()))
 	}
 }
