@@ -22,9 +22,9 @@ type Config struct {
 	// (a slow beaconing detector reports less often than a scan one).
 	ClearAfter           time.Duration            `yaml:"clear_after"`
 	ClearAfterByDetector map[string]time.Duration `yaml:"clear_after_by_detector"`
-	// MaxActive bounds the findings tracked in memory; beyond it the
-	// least recently updated is written as it stands and forgotten
-	// (osprey_detect_evicted_total).
+	// MaxActive bounds the open findings held in memory; beyond it the
+	// least recently reported is cleared early, marked evicted in its
+	// evidence (osprey_detect_evicted_total).
 	MaxActive int `yaml:"max_active"`
 	// MaxSessions bounds the session ids kept in a finding's evidence:
 	// the first half and the last half of them.

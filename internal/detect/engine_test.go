@@ -138,10 +138,11 @@ func TestEvictionBoundsMemory(t *testing.T) {
 	if evicted := metricValue(t, reg, "osprey_detect_evicted_total"); len(e.open) != 2 || evicted != 1 {
 		t.Fatalf("%d open, %v evicted; want 2 and 1", len(e.open), evicted)
 	}
-	// port:2 was the least recently reported.
-	for k := range e.open {
-		if k.dedupe == "port|port:2" {
-			t.Errorf("port:2 still open: the least recently reported should have gone")
+	// port:2 was the least recently reported: cleared early, marked evicted.
+	for _, f := range sink.latest() {
+		evicted := evidence(t, f).Evicted
+		if want := f.Entities[0] == "port:2"; evicted != want || (f.State == StateCleared) != want {
+			t.Errorf("%v: state %s evicted %v, want evicted and cleared only for port:2", f.Entities, f.State, evicted)
 		}
 	}
 	e.Close()

@@ -38,6 +38,9 @@ type Evidence struct {
 	Note            string             `json:"note,omitempty"`
 	// Suppression is the id of the suppression that closed the finding.
 	Suppression string `json:"suppression,omitempty"`
+	// Evicted says the finding was cleared early to bound memory
+	// (Config.MaxActive), not after its quiet time.
+	Evicted bool `json:"evicted,omitempty"`
 }
 
 // key is what folds reports into one finding: a dedupe key is the

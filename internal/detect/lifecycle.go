@@ -100,11 +100,13 @@ func (e *Engine) clearQuiet() {
 	}
 }
 
-// evict forgets the least recently reported finding, written as it
-// stands: memory stays bounded, and a later report opens a new one.
+// evict clears the least recently reported finding early, marked as
+// evicted: memory stays bounded, a later report opens a new occurrence as
+// after any clearing, and the store holds no finding active forever.
 func (e *Engine) evict() {
 	t := e.lru.Front().Value.(*tracked)
-	e.close(t, t.ev.State)
+	t.ev.Evicted = true
+	e.close(t, StateCleared)
 	e.m.evicted.Inc()
 }
 
@@ -151,9 +153,10 @@ func (e *Engine) Verdict(ctx context.Context, id, verdict, note string) error {
 		if e.cfg.SuppressFor > 0 {
 			s.Expires = e.now.Add(e.cfg.SuppressFor)
 		}
-		if _, err := e.addSuppression(s); err != nil {
-			return err
-		}
+		// Flushed even when saving the suppressions failed: the finding
+		// is closed in memory either way.
+		_, err := e.addSuppression(s)
+		return errors.Join(err, e.flush(ctx))
 	}
 	return e.flush(ctx)
 }

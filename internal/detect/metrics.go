@@ -30,7 +30,7 @@ func newMetrics(reg prometheus.Registerer, detectors []string) (*metrics, error)
 		sessions:   counter("sessions_total", "Sessions fed to the detectors."),
 		suppressed: counter("suppressed_total", "Reports that a suppression kept from raising a finding."),
 		cleared:    counter("cleared_total", "Findings cleared after their quiet time."),
-		evicted:    counter("evicted_total", "Open findings forgotten to bound memory (max_active), written as they stood."),
+		evicted:    counter("evicted_total", "Open findings cleared early to bound memory (max_active)."),
 		ticks:      counter("ticks_total", "Ticks, driven by session time."),
 		sinkErrors: counter("sink_errors_total", "Batches of findings the sink refused."),
 		active: prometheus.NewGauge(prometheus.GaugeOpts{

@@ -182,17 +182,14 @@ func (e *Engine) Suppress(ctx context.Context, s Suppression) (Suppression, erro
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s, err := e.addSuppression(s)
-	if err != nil {
-		return Suppression{}, err
-	}
-	return s, e.flush(ctx)
+	return s, errors.Join(err, e.flush(ctx))
 }
 
 // addSuppression closes the open findings s matches in its verdict's
 // state, the verdicted finding itself included.
 func (e *Engine) addSuppression(s Suppression) (Suppression, error) {
 	if err := normalise(&s); err != nil {
-		return Suppression{}, fmt.Errorf("suppression: %w", err)
+		return s, fmt.Errorf("suppression: %w", err)
 	}
 	if s.Created.IsZero() {
 		s.Created = e.now
