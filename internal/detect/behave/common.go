@@ -1,0 +1,181 @@
+package behave
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/detect"
+	"github.com/osprey-ndr/osprey/internal/schema"
+)
+
+// maxExamples bounds the session ids a report carries.
+const maxExamples = 8
+
+// Evictor is implemented by every stateful detector: how many tracked
+// keys (sources, pairs, devices) were dropped because a memory cap was
+// reached. The caller exports it as a metric.
+type Evictor interface {
+	Evictions() uint64
+}
+
+// ref is a session record id kept unformatted, so that remembering an
+// example costs no allocation until a report needs it.
+type ref struct {
+	uid string
+	seq uint32
+}
+
+func refOf(s *schema.Session) ref { return ref{s.UID, s.Seq} }
+
+func (r ref) String() string { return r.uid + "/" + strconv.FormatUint(uint64(r.seq), 10) }
+
+func refStrings(rs []ref) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
+}
+
+// addExample keeps the first few examples of a window: the start of an
+// incident is what an analyst wants to look at first.
+func addExample(rs []ref, s *schema.Session) []ref {
+	if len(rs) < maxExamples {
+		rs = append(rs, refOf(s))
+	}
+	return rs
+}
+
+// host is a device as the detectors key it: its asset id when the
+// inventory knows it (so that a device keeps its history across
+// address changes), else its address.
+type host struct {
+	tenant string
+	asset  string
+	ip     netip.Addr
+}
+
+func hostOf(s *schema.Session, e *schema.Endpoint) host {
+	if e.Asset != "" {
+		return host{tenant: s.Tenant, asset: e.Asset}
+	}
+	return host{tenant: s.Tenant, ip: e.IP}
+}
+
+// endpointEntities lists an endpoint as typed entity ids.
+func endpointEntities(dst []string, e *schema.Endpoint) []string {
+	dst = append(dst, "ip:"+e.IP.String())
+	if e.Asset != "" {
+		dst = append(dst, "asset:"+e.Asset)
+	}
+	return dst
+}
+
+func portEntity(port uint16) string { return "port:" + strconv.Itoa(int(port)) }
+
+// internal says whether an endpoint is one of ours: an inventoried
+// asset, a CIDR segment other than the internet, or private, loopback or
+// link-local space when no segment map is configured.
+func internal(e *schema.Endpoint) bool {
+	if e.Asset != "" {
+		return true
+	}
+	if e.Segment != "" {
+		return e.Segment != "internet"
+	}
+	return e.IP.IsPrivate() || e.IP.IsLoopback() || e.IP.IsLinkLocalUnicast()
+}
+
+// outbound is a session from one of ours to the outside. The meter's
+// direction, computed from the configured local networks, wins when set.
+func outbound(s *schema.Session) bool {
+	switch s.Direction {
+	case "outbound":
+		return true
+	case "inbound", "internal", "external":
+		return false
+	}
+	return internal(&s.Orig) && !internal(&s.Resp)
+}
+
+// reply recognises the answering direction of a flow record: flow
+// records count one direction each, so a server's replies appear with
+// the server as originator. Its source port, the service, is then lower
+// than the client's ephemeral port. Rejected records are never replies.
+func reply(s *schema.Session) bool {
+	return s.Flow != nil && s.Flow.Action != "reject" &&
+		(s.Proto == 6 || s.Proto == 17) && s.Orig.Port < s.Resp.Port
+}
+
+// attempt is a record that starts a connection: the first record of a
+// metered flow (interim records repeat it) or a flow record in the
+// requesting direction.
+func attempt(s *schema.Session) bool { return s.Seq == 0 && !reply(s) }
+
+// unanswered is an attempt the responder refused or ignored: Zeek's
+// states for no handshake or a reset before data, an unanswered UDP or
+// ICMP exchange, or a flow record a firewall rejected. Flow records
+// cannot tell otherwise and count as answered.
+func unanswered(s *schema.Session) bool {
+	if s.Flow != nil {
+		return s.Flow.Action == "reject"
+	}
+	switch s.ConnState {
+	case "S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR":
+		return true
+	case "RSTO", "RSTR":
+		return s.OrigBytes == 0 && s.RespBytes == 0
+	}
+	return s.Proto != 6 && s.RespPkts == 0
+}
+
+// serverName is the name the client asked for (TLS SNI, HTTP Host),
+// lower case and without a port; empty when the DPI saw none.
+func serverName(s *schema.Session) string {
+	if s.L7 == nil {
+		return ""
+	}
+	if s.L7.TLS != nil && s.L7.TLS.SNI != "" {
+		return strings.ToLower(s.L7.TLS.SNI)
+	}
+	if s.L7.HTTP != nil && s.L7.HTTP.Host != "" {
+		h := s.L7.HTTP.Host
+		if i := strings.LastIndexByte(h, ':'); i > 0 && !strings.Contains(h[i:], "]") {
+			h = h[:i]
+		}
+		return strings.ToLower(h)
+	}
+	return ""
+}
+
+// evictOne drops an arbitrary entry. Go randomises where map iteration
+// starts, so this is random eviction in constant time: no list to keep
+// per entry, and a flood of new keys cannot target old ones.
+func evictOne[K comparable, V any](m map[K]V) {
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
+// sweeper rate-limits full scans of a detector's state on Tick to once
+// per interval of session time.
+type sweeper struct {
+	every time.Duration
+	last  time.Time
+}
+
+func (w *sweeper) due(now time.Time) bool {
+	if now.Sub(w.last) < w.every {
+		return false
+	}
+	w.last = now
+	return true
+}
+
+// report fills the fields every behavioural report shares.
+func newReport(s *schema.Session, rule string, sev detect.Severity, technique string) detect.Report {
+	return detect.Report{Time: s.End, Tenant: s.Tenant, Rule: rule, Severity: sev, Technique: technique}
+}
