@@ -20,6 +20,7 @@ import (
 type Engine struct {
 	cfg       Config
 	detectors []Detector
+	names     []string       // the detectors' names, asked once
 	reporters []func(Report) // one per detector, built once so reporting does not allocate
 	tickers   []int          // indexes of the detectors that are Tickers
 	metricDet []int          // and of the MetricDetectors
@@ -67,9 +68,8 @@ func New(cfg Config, detectors []Detector, sink FindingSink, opts ...Option) (*E
 		cfg: cfg, detectors: detectors, sink: sink,
 		open: map[key]*tracked{}, byID: map[string]*tracked{},
 	}
-	names := make([]string, len(detectors))
 	for i, d := range detectors {
-		names[i] = d.Name()
+		e.names = append(e.names, d.Name())
 		e.reporters = append(e.reporters, func(r Report) { e.handle(i, &r) })
 		if _, ok := d.(Ticker); ok {
 			e.tickers = append(e.tickers, i)
@@ -79,7 +79,7 @@ func New(cfg Config, detectors []Detector, sink FindingSink, opts ...Option) (*E
 		}
 	}
 	var err error
-	if e.m, err = newMetrics(o.reg, names); err != nil {
+	if e.m, err = newMetrics(o.reg, e.names); err != nil {
 		return nil, fmt.Errorf("detect metrics: %w", err)
 	}
 	if e.sups, err = loadSuppressions(cfg.SuppressionFile); err != nil {

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +195,18 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestNonFiniteValuesAreDropped(t *testing.T) {
+	sink := &memSink{}
+	det := &fake{name: "score", on: func(s *schema.Session, report func(Report)) {
+		report(Report{Time: s.End, Rule: "odd", Values: map[string]float64{"score": math.NaN(), "ratio": math.Inf(1), "n": 1}})
+	}}
+	e := newEngine(t, DefaultConfig(), sink, det)
+	write(t, e, session("C1", 0, 80))
+	e.Close()
+	if diff := cmp.Diff(map[string]float64{"n": 1}, evidence(t, sink.latest()[0]).Values); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
 	}
 }

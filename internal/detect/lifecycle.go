@@ -26,7 +26,7 @@ func (e *Engine) handle(d int, r *Report) {
 	if r.Time.IsZero() {
 		r.Time = e.now // a Tick report without a time of its own
 	}
-	k := key{tenant: r.Tenant, detector: e.detectors[d].Name(), dedupe: r.DedupeKey}
+	k := key{tenant: r.Tenant, detector: e.names[d], dedupe: r.DedupeKey}
 	if k.dedupe == "" {
 		k.dedupe = r.Rule + "|" + strings.Join(sortedUnique(r.Entities), ",")
 	}
