@@ -74,8 +74,8 @@ func one(t *testing.T, rs []detect.Report, key string, entities ...string) detec
 	if len(r.Sessions) == 0 || len(r.Sessions) > maxExamples {
 		t.Errorf("%d example sessions, want 1 to %d", len(r.Sessions), maxExamples)
 	}
-	if r.Summary == "" || r.Technique == "" && r.Rule != "new-listening-port" && r.Rule != "new-destination" {
-		t.Errorf("summary %q technique %q", r.Summary, r.Technique)
+	if r.Summary == "" || r.Rule == "" || r.Severity == "" || r.Time.IsZero() {
+		t.Errorf("incomplete report %+v", r)
 	}
 	return r
 }
