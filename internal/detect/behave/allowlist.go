@@ -6,8 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/net/publicsuffix"
-
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -63,11 +61,12 @@ type allowed struct {
 type allowlist struct {
 	cfg     AllowlistConfig
 	devices map[host]*allowed
+	domains *domains
 	evicted uint64
 }
 
 func newAllowlist(cfg AllowlistConfig) *allowlist {
-	return &allowlist{cfg: cfg, devices: make(map[host]*allowed)}
+	return &allowlist{cfg: cfg, devices: make(map[host]*allowed), domains: newDomains(dnsCacheSize)}
 }
 
 func (d *allowlist) Name() string      { return "new-destination" }
@@ -93,7 +92,7 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 	dst := destination{ip: s.Resp.IP}
 	if name := serverName(s); name != "" {
 		dst = destination{domain: name}
-		if reg, err := publicsuffix.EffectiveTLDPlusOne(name); err == nil {
+		if reg := d.domains.registered(name); reg != "" {
 			dst.domain = reg
 		}
 	}

@@ -82,6 +82,7 @@ type series struct {
 type beaconing struct {
 	cfg     BeaconConfig
 	pairs   map[beaconKey]*series
+	free    []*series // idle series kept for reuse
 	evicted uint64
 	sweep   sweeper
 	// scratch buffers for scoring, reused so that scoring allocates nothing.
@@ -102,6 +103,7 @@ func (d *beaconing) Tick(now time.Time, _ func(detect.Report)) {
 	for k, p := range d.pairs {
 		if now.Sub(p.last) > d.cfg.Idle {
 			delete(d.pairs, k)
+			d.free = append(d.free, p)
 		}
 	}
 }
@@ -116,11 +118,17 @@ func (d *beaconing) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	p := d.pairs[k]
 	if p == nil {
-		if len(d.pairs) >= d.cfg.MaxPairs {
-			evictOne(d.pairs)
+		switch {
+		case len(d.pairs) >= d.cfg.MaxPairs:
+			p = evictOne(d.pairs)
 			d.evicted++
+		case len(d.free) > 0:
+			p = d.free[len(d.free)-1]
+			d.free = d.free[:len(d.free)-1]
+		default:
+			p = &series{}
 		}
-		p = &series{}
+		*p = series{starts: p.starts[:0], sizes: p.sizes[:0], examples: p.examples[:0]}
 		d.pairs[k] = p
 	} else if s.Flow != nil && s.Orig.Port == p.lastPort {
 		// The next window of a connection already counted.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -150,14 +152,44 @@ func serverName(s *schema.Session) string {
 	return ""
 }
 
-// evictOne drops an arbitrary entry. Go randomises where map iteration
-// starts, so this is random eviction in constant time: no list to keep
-// per entry, and a flood of new keys cannot target old ones.
-func evictOne[K comparable, V any](m map[K]V) {
-	for k := range m {
+// evictOne drops an arbitrary entry and returns it for reuse. Go
+// randomises where map iteration starts, so this is random eviction in
+// constant time: no list to keep per entry, and a flood of new keys
+// cannot target old ones.
+func evictOne[K comparable, V any](m map[K]V) V {
+	for k, v := range m {
 		delete(m, k)
-		return
+		return v
 	}
+	var zero V
+	return zero
+}
+
+// domains caches registered domains (eTLD+1) by name: the public suffix
+// lookup costs more than the rest of a detector's work, and allocates
+// for every name, while a network asks for the same names all day.
+type domains struct {
+	max   int
+	cache map[string]string
+}
+
+func newDomains(max int) *domains { return &domains{max: max, cache: make(map[string]string)} }
+
+// registered returns name's registered domain, or "" for a name that is
+// itself a public suffix or an address.
+func (c *domains) registered(name string) string {
+	if d, ok := c.cache[name]; ok {
+		return d
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(name)
+	if err != nil {
+		d = ""
+	}
+	if len(c.cache) >= c.max {
+		evictOne(c.cache)
+	}
+	c.cache[name] = d
+	return d
 }
 
 // sweeper rate-limits full scans of a detector's state on Tick to once

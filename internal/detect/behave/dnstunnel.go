@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/publicsuffix"
-
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
@@ -62,6 +60,9 @@ func (c DNSTunnelConfig) Validate() error {
 	return nil
 }
 
+// dnsCacheSize bounds the names whose registered domain is cached.
+const dnsCacheSize = 10000
+
 type dnsKey struct {
 	tenant string
 	client netip.Addr
@@ -84,12 +85,14 @@ type dnsWindow struct {
 type dnsTunnel struct {
 	cfg     DNSTunnelConfig
 	keys    map[dnsKey]*dnsWindow
+	free    []*dnsWindow // expired windows kept for reuse
+	domains *domains
 	evicted uint64
 	sweep   sweeper
 }
 
 func newDNSTunnel(cfg DNSTunnelConfig) *dnsTunnel {
-	return &dnsTunnel{cfg: cfg, keys: make(map[dnsKey]*dnsWindow), sweep: sweeper{every: cfg.Window}}
+	return &dnsTunnel{cfg: cfg, keys: make(map[dnsKey]*dnsWindow), domains: newDomains(dnsCacheSize), sweep: sweeper{every: cfg.Window}}
 }
 
 func (d *dnsTunnel) Name() string      { return "dns-tunnel" }
@@ -102,6 +105,7 @@ func (d *dnsTunnel) Tick(now time.Time, _ func(detect.Report)) {
 	for k, w := range d.keys {
 		if now.Sub(w.start) > d.cfg.Window {
 			delete(d.keys, k)
+			d.free = append(d.free, w)
 		}
 	}
 }
@@ -111,8 +115,8 @@ func (d *dnsTunnel) Session(s *schema.Session, report func(detect.Report)) {
 		return
 	}
 	name := strings.ToLower(strings.TrimSuffix(s.L7.DNS.Query, "."))
-	domain, err := publicsuffix.EffectiveTLDPlusOne(name)
-	if err != nil || len(domain) >= len(name) || d.ignored(name) {
+	domain := d.domains.registered(name)
+	if domain == "" || len(domain) >= len(name) || d.ignored(name) {
 		return // a bare domain or suffix has no subdomain to carry data
 	}
 	sub := name[:len(name)-len(domain)-1]
@@ -120,15 +124,20 @@ func (d *dnsTunnel) Session(s *schema.Session, report func(detect.Report)) {
 	w := d.keys[k]
 	switch {
 	case w == nil:
-		if len(d.keys) >= d.cfg.MaxKeys {
-			evictOne(d.keys)
+		switch {
+		case len(d.keys) >= d.cfg.MaxKeys:
+			w = evictOne(d.keys)
 			d.evicted++
+		case len(d.free) > 0:
+			w = d.free[len(d.free)-1]
+			d.free = d.free[:len(d.free)-1]
+		default:
+			w = &dnsWindow{subdomains: make(map[string]struct{})}
 		}
-		w = &dnsWindow{start: s.Start, subdomains: make(map[string]struct{})}
+		w.reset(s.Start)
 		d.keys[k] = w
 	case s.Start.Sub(w.start) > d.cfg.Window:
-		clear(w.subdomains)
-		*w = dnsWindow{start: s.Start, subdomains: w.subdomains, examples: w.examples[:0]}
+		w.reset(s.Start)
 	}
 	w.queries++
 	if len(sub) >= d.cfg.LongName || len(sub) >= d.cfg.MinEntropyLength && entropy(sub) >= d.cfg.Entropy {
@@ -159,6 +168,12 @@ func (d *dnsTunnel) Session(s *schema.Session, report func(detect.Report)) {
 		"encoded": float64(w.encoded), "payload_types": float64(w.payloadType), "longest_name": float64(w.longest),
 		"threshold": float64(d.cfg.MinUniqueSubdomains), "min_ratio": d.cfg.MinRatio, "window_seconds": d.cfg.Window.Seconds()}
 	report(r)
+}
+
+// reset opens a new window at t, keeping the map and slice for reuse.
+func (w *dnsWindow) reset(t time.Time) {
+	clear(w.subdomains)
+	*w = dnsWindow{start: t, subdomains: w.subdomains, examples: w.examples[:0]}
 }
 
 func (d *dnsTunnel) ignored(name string) bool {

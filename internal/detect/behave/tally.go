@@ -28,6 +28,7 @@ type windows[K, M comparable] struct {
 	maxKeys int
 	limit   int // members kept per key: counting past the threshold changes nothing
 	keys    map[K]*tally[M]
+	free    []*tally[M] // expired tallies kept for reuse; never more than maxKeys in all
 	evicted uint64
 	sweep   sweeper
 }
@@ -42,15 +43,20 @@ func (w *windows[K, M]) add(k K, m M, s *schema.Session, t time.Time) *tally[M] 
 	c := w.keys[k]
 	switch {
 	case c == nil:
-		if len(w.keys) >= w.maxKeys {
-			evictOne(w.keys)
+		switch {
+		case len(w.keys) >= w.maxKeys:
+			c = evictOne(w.keys)
 			w.evicted++
+		case len(w.free) > 0:
+			c = w.free[len(w.free)-1]
+			w.free = w.free[:len(w.free)-1]
+		default:
+			c = &tally[M]{seen: make(map[M]struct{})}
 		}
-		c = &tally[M]{start: t, seen: make(map[M]struct{})}
+		c.reset(t)
 		w.keys[k] = c
 	case t.Sub(c.start) > w.window:
-		clear(c.seen)
-		*c = tally[M]{start: t, seen: c.seen, examples: c.examples[:0]}
+		c.reset(t)
 	}
 	c.events++
 	if unanswered(s) {
@@ -71,6 +77,13 @@ func (w *windows[K, M]) expire(now time.Time) {
 	for k, c := range w.keys {
 		if now.Sub(c.start) > w.window {
 			delete(w.keys, k)
+			w.free = append(w.free, c)
 		}
 	}
+}
+
+// reset opens a new window at t, keeping the map and slice for reuse.
+func (c *tally[M]) reset(t time.Time) {
+	clear(c.seen)
+	*c = tally[M]{start: t, seen: c.seen, examples: c.examples[:0]}
 }
