@@ -29,8 +29,8 @@ func TestWhatIfDuckDB(t *testing.T) {
 			Version: schema.SessionVersion, UID: "C" + strconv.Itoa(i), Final: true, EndReason: "fin", Source: "pcap",
 			Start: start.Add(time.Duration(i) * time.Second), End: start.Add(time.Duration(i+1) * time.Second),
 			Proto: 6, Transport: "tcp", ConnState: "SF",
-			Orig: schema.Endpoint{IP: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), Port: 40000, Segment: "internet"},
-			Resp: schema.Endpoint{IP: netip.MustParseAddr("10.20.0.7"), Port: 22, Tags: []string{"datastore"}, Segment: "datastores", Asset: "i-db"},
+			Orig:      schema.Endpoint{IP: netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}), Port: 40000, Segment: "internet"},
+			Resp:      schema.Endpoint{IP: netip.MustParseAddr("10.20.0.7"), Port: 22, Tags: []string{"datastore"}, Segment: "datastores", Asset: "i-db"},
 			OrigBytes: 100, OrigPkts: 2,
 		}
 		if i == 3 { // a vm: allowed
