@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
 	"github.com/osprey-ndr/osprey/internal/detect"
@@ -85,5 +86,28 @@ func TestEvictors(t *testing.T) {
 		if evicts == stateless || ticks && !evicts {
 			t.Errorf("%s: evictor %v ticker %v", d.Name(), evicts, ticks)
 		}
+	}
+}
+
+// Reading the same sessions twice gives the same reports: nothing
+// depends on the wall clock or on map order below the caps.
+func TestDeterministic(t *testing.T) {
+	ss := mix(20000)
+	pass := func() []detect.Report {
+		ds, _ := New(DefaultConfig())
+		var out []detect.Report
+		for i := range ss {
+			for _, d := range ds {
+				d.Session(&ss[i], func(r detect.Report) { out = append(out, r) })
+			}
+		}
+		return out
+	}
+	first := pass()
+	if len(first) == 0 {
+		t.Fatal("the mix raised nothing")
+	}
+	if diff := cmp.Diff(first, pass()); diff != "" {
+		t.Errorf("second pass differs (-first +second):\n%s", diff)
 	}
 }
