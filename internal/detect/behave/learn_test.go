@@ -92,10 +92,27 @@ func TestAllowlist(t *testing.T) {
 		ss = append(ss, sess("10.0.0.60", "192.0.2.66", 443, 48*time.Hour))
 		none(t, run(newAllowlist(cfg), ss...))
 	})
+	t.Run("memory cap", func(t *testing.T) {
+		c := cfg
+		c.MaxDevices = 10
+		d := newAllowlist(c)
+		for i := range 100 {
+			run(d, sess(fmt.Sprintf("10.0.3.%d", i), "198.51.100.1", 443, 0))
+		}
+		if len(d.devices) > 10 || d.Evictions() != 90 {
+			t.Errorf("%d devices, %d evictions", len(d.devices), d.Evictions())
+		}
+	})
 	t.Run("only tagged devices when tags are set", func(t *testing.T) {
 		c := cfg
 		c.DeviceTags = []string{"iot"}
 		none(t, run(newAllowlist(c), append(day(), sess("10.0.0.50", "192.0.2.66", 23, 31*time.Hour))...))
+		tagged := day()
+		tagged = append(tagged, sess("10.0.0.50", "192.0.2.66", 23, 31*time.Hour))
+		for _, s := range tagged {
+			s.Orig.Tags = []string{"building-a", "iot"}
+		}
+		one(t, run(newAllowlist(c), tagged...), "new-destination|10.0.0.50|ip:192.0.2.66")
 	})
 }
 

@@ -39,6 +39,13 @@ func TestCleartextCredentials(t *testing.T) {
 			t.Errorf("values %v", r.Values)
 		}
 	})
+	t.Run("http basic user", func(t *testing.T) {
+		r := one(t, run(cleartextCredentials{}, sess("10.0.0.7", "10.0.0.80", 80, 0, withCreds(&schema.Cleartext{Protocol: "http-basic", User: "admin"}))),
+			"cleartext-credentials|10.0.0.7|10.0.0.80|http-basic")
+		if r.Values["password"] != 0 {
+			t.Errorf("values %v", r.Values)
+		}
+	})
 	t.Run("protocol flagged without credentials", func(t *testing.T) {
 		none(t, run(cleartextCredentials{}, sess("10.0.0.7", "10.0.0.23", 23, 0, withCreds(&schema.Cleartext{Protocol: "telnet"}))))
 	})
