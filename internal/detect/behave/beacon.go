@@ -100,12 +100,7 @@ func (d *beaconing) Tick(now time.Time, _ func(detect.Report)) {
 	if !d.sweep.due(now) {
 		return
 	}
-	for k, p := range d.pairs {
-		if now.Sub(p.last) > d.cfg.Idle {
-			delete(d.pairs, k)
-			d.free = append(d.free, p)
-		}
-	}
+	d.free = expire(d.pairs, d.free, func(p *series) bool { return now.Sub(p.last) > d.cfg.Idle })
 }
 
 func (d *beaconing) Session(s *schema.Session, report func(detect.Report)) {

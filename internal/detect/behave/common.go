@@ -207,6 +207,18 @@ func (w *sweeper) due(now time.Time) bool {
 	return true
 }
 
+// expire moves the entries of m that are over to free, for reuse, and
+// returns free.
+func expire[K comparable, V any](m map[K]*V, free []*V, over func(*V) bool) []*V {
+	for k, v := range m {
+		if over(v) {
+			delete(m, k)
+			free = append(free, v)
+		}
+	}
+	return free
+}
+
 // report fills the fields every behavioural report shares.
 func newReport(s *schema.Session, rule string, sev detect.Severity, technique string) detect.Report {
 	return detect.Report{Time: s.End, Tenant: s.Tenant, Rule: rule, Severity: sev, Technique: technique}

@@ -102,12 +102,7 @@ func (d *dnsTunnel) Tick(now time.Time, _ func(detect.Report)) {
 	if !d.sweep.due(now) {
 		return
 	}
-	for k, w := range d.keys {
-		if now.Sub(w.start) > d.cfg.Window {
-			delete(d.keys, k)
-			d.free = append(d.free, w)
-		}
-	}
+	d.free = expire(d.keys, d.free, func(w *dnsWindow) bool { return now.Sub(w.start) > d.cfg.Window })
 }
 
 func (d *dnsTunnel) Session(s *schema.Session, report func(detect.Report)) {

@@ -74,12 +74,7 @@ func (w *windows[K, M]) expire(now time.Time) {
 	if !w.sweep.due(now) {
 		return
 	}
-	for k, c := range w.keys {
-		if now.Sub(c.start) > w.window {
-			delete(w.keys, k)
-			w.free = append(w.free, c)
-		}
-	}
+	w.free = expire(w.keys, w.free, func(c *tally[M]) bool { return now.Sub(c.start) > w.window })
 }
 
 // reset opens a new window at t, keeping the map and slice for reuse.
