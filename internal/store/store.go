@@ -36,6 +36,9 @@ type Store interface {
 
 	// Devices lists a tenant's inventory, most recently seen first.
 	Devices(ctx context.Context, q DeviceQuery) ([]schema.Device, error)
+	// Findings lists a tenant's findings in their latest state, most
+	// recently first seen first.
+	Findings(ctx context.Context, q FindingQuery) ([]schema.Finding, error)
 
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
@@ -164,6 +167,21 @@ type DeviceQuery struct {
 	Category string
 	Limit    int
 }
+
+// FindingQuery selects findings by their first-seen time (Range) and
+// exact values of the other fields; empty fields select all. Entity is
+// one typed id the finding must name ("ip:10.0.0.5").
+type FindingQuery struct {
+	Scope
+	ID, Detector, Rule, State, Entity string
+	// MinSeverity keeps findings at least this severe (info < low <
+	// medium < high < critical).
+	MinSeverity string
+	Limit       int // default 100, at most 10 000
+}
+
+// Severities are the finding severities, least severe first.
+var Severities = []string{"info", "low", "medium", "high", "critical"}
 
 // Addr16 is how stores keep addresses: 16 bytes, IPv4 as IPv4-mapped IPv6
 // (as ClickHouse's IPv6 type does), so one column holds both families and

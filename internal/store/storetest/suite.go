@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -297,8 +298,44 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			t.Fatal(err)
 		}
 		f.State = "acknowledged"
-		if err := st.UpsertFindings(ctx, []schema.Finding{f}); err != nil {
+		f.Entities = []string{"ip:10.0.0.5", "port:22"}
+		f.Evidence = json.RawMessage(`{"count":3}`)
+		g := schema.Finding{ID: "f-2", Time: Base.Add(time.Hour), Detector: "scan", Rule: "horizontal-scan", Severity: "medium",
+			Entities: []string{"ip:10.0.0.6"}, State: "active", DedupeKey: "k2", Technique: "T1046"}
+		if err := st.UpsertFindings(ctx, []schema.Finding{f, g}); err != nil {
 			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			q    store.FindingQuery
+			want string
+		}{
+			{store.FindingQuery{}, "f-2 f-1"},
+			{store.FindingQuery{Entity: "port:22"}, "f-1"},
+			{store.FindingQuery{MinSeverity: "high"}, "f-1"},
+			{store.FindingQuery{State: "active"}, "f-2"},
+			{store.FindingQuery{Detector: "scan", Rule: "horizontal-scan"}, "f-2"},
+			{store.FindingQuery{Scope: store.Scope{Range: store.Range{Until: Base.Add(time.Minute)}}}, "f-1"},
+			{store.FindingQuery{Scope: store.Scope{Tenant: "t2"}}, ""},
+		} {
+			got, err := st.Findings(ctx, c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, f := range got {
+				ids = append(ids, f.ID)
+			}
+			if strings.Join(ids, " ") != c.want {
+				t.Errorf("findings %+v: %v, want %s", c.q, ids, c.want)
+			}
+		}
+		one, err := st.Findings(ctx, store.FindingQuery{ID: "f-1"})
+		if err != nil || len(one) != 1 {
+			t.Fatalf("finding f-1: %v %v", one, err)
+		}
+		if g := one[0]; g.State != "acknowledged" || !g.Time.Equal(Base) || fmt.Sprint(g.Entities) != "[ip:10.0.0.5 port:22]" ||
+			string(g.Evidence) != `{"count":3}` || g.Severity != "high" || g.DedupeKey != "k" {
+			t.Errorf("finding f-1 read back as %+v", g)
 		}
 	})
 

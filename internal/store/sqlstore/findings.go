@@ -1,0 +1,75 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store"
+)
+
+// Findings lists a tenant's findings, most recently first seen first.
+func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Finding, error) {
+	var args []any
+	conds := []string{"tenant = " + db.bind(&args, q.Tenant)}
+	if !q.Since.IsZero() {
+		conds = append(conds, "time_us >= "+db.bind(&args, q.Since.UnixMicro()))
+	}
+	if !q.Until.IsZero() {
+		conds = append(conds, "time_us < "+db.bind(&args, q.Until.UnixMicro()))
+	}
+	for col, v := range map[string]string{"id": q.ID, "detector": q.Detector, "rule": q.Rule, "state": q.State} {
+		if v != "" {
+			conds = append(conds, col+" = "+db.bind(&args, v))
+		}
+	}
+	if q.Entity != "" {
+		conds = append(conds, db.D.ArrayHas("entities", db.bind(&args, q.Entity)))
+	}
+	if q.MinSeverity != "" {
+		i := slices.Index(store.Severities, q.MinSeverity)
+		if i < 0 {
+			return nil, fmt.Errorf("findings: severity %q: want one of %s", q.MinSeverity, strings.Join(store.Severities, ", "))
+		}
+		var in []string
+		for _, s := range store.Severities[i:] {
+			in = append(in, db.bind(&args, s))
+		}
+		conds = append(conds, "severity IN ("+strings.Join(in, ", ")+")")
+	}
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = 100
+	case limit > 10000:
+		limit = 10000
+	}
+	query := "SELECT id, time_us, detector, rule, severity, entities, evidence, state, dedupe_key, technique FROM " +
+		db.D.Latest("findings") + " WHERE " + strings.Join(conds, " AND ") +
+		fmt.Sprintf(" ORDER BY time_us DESC, id LIMIT %d", limit)
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("findings: %w", err)
+	}
+	defer rows.Close()
+	var out []schema.Finding
+	for rows.Next() {
+		f := schema.Finding{Tenant: q.Tenant}
+		var t int64
+		var ev string
+		if err := rows.Scan(&f.ID, &t, &f.Detector, &f.Rule, &f.Severity, db.D.ListScanner(&f.Entities), &ev,
+			&f.State, &f.DedupeKey, &f.Technique); err != nil {
+			return nil, fmt.Errorf("findings: %w", err)
+		}
+		f.Time = time.UnixMicro(t).UTC()
+		if ev != "" && ev != "{}" {
+			f.Evidence = json.RawMessage(ev)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
