@@ -38,6 +38,13 @@ type MetricDetector interface {
 	Metric(m *schema.DeviceMetric, report func(Report))
 }
 
+// Evictor is a Detector with bounded memory: how many tracked keys
+// (sources, pairs, devices) it dropped because a cap was reached. The
+// engine exports it as osprey_detect_detector_evictions_total.
+type Evictor interface {
+	Evictions() uint64
+}
+
 // Report is one observation of a finding. Reports with the same
 // DedupeKey are one finding: the engine keeps the first, counts the
 // rest and updates its last-seen time and evidence.

@@ -82,6 +82,11 @@ func New(cfg Config, detectors []Detector, sink FindingSink, opts ...Option) (*E
 	if e.m, err = newMetrics(o.reg, e.names); err != nil {
 		return nil, fmt.Errorf("detect metrics: %w", err)
 	}
+	if o.reg != nil {
+		if err := o.reg.Register(evictions{e}); err != nil {
+			return nil, fmt.Errorf("detect metrics: %w", err)
+		}
+	}
 	if e.sups, err = loadSuppressions(cfg.SuppressionFile); err != nil {
 		return nil, err
 	}

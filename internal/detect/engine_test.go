@@ -210,3 +210,18 @@ func TestNonFiniteValuesAreDropped(t *testing.T) {
 		t.Errorf("values (-want +got):\n%s", diff)
 	}
 }
+
+type evicting struct {
+	fake
+	n uint64
+}
+
+func (e *evicting) Evictions() uint64 { return e.n }
+
+func TestDetectorEvictionsExported(t *testing.T) {
+	a, b := &evicting{fake: fake{name: "tally"}, n: 3}, &evicting{fake: fake{name: "tally"}, n: 4}
+	_, reg := newEngineReg(t, DefaultConfig(), &memSink{}, a, b, scanner())
+	if got := metricValue(t, reg, "osprey_detect_detector_evictions_total", "detector", "tally"); got != 7 {
+		t.Errorf("evictions of the two tally detectors: %v, want 7", got)
+	}
+}

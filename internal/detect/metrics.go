@@ -64,3 +64,26 @@ func (m *metrics) raised(detector string, s Severity) {
 	}
 	c.Inc()
 }
+
+var evictionsDesc = prometheus.NewDesc("osprey_detect_detector_evictions_total",
+	"Keys a detector dropped because a memory cap was reached, by detector.", []string{"detector"}, nil)
+
+// evictions reads the detectors' eviction counts under the engine's
+// lock, since detectors are not safe for concurrent use.
+type evictions struct{ e *Engine }
+
+func (evictions) Describe(ch chan<- *prometheus.Desc) { ch <- evictionsDesc }
+
+func (c evictions) Collect(ch chan<- prometheus.Metric) {
+	byName := map[string]uint64{}
+	c.e.mu.Lock()
+	for i, d := range c.e.detectors {
+		if ev, ok := d.(Evictor); ok {
+			byName[c.e.names[i]] += ev.Evictions()
+		}
+	}
+	c.e.mu.Unlock()
+	for name, n := range byName {
+		ch <- prometheus.MustNewConstMetric(evictionsDesc, prometheus.CounterValue, float64(n), name)
+	}
+}

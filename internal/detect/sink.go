@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -71,10 +72,12 @@ type StoreSink struct {
 	batch []schema.Finding
 }
 
-// NewStoreSink upserts in batches of size findings, and at Close. It
-// does not close the store, which the caller shares with other writers.
+// NewStoreSink upserts in batches of size findings, and at Close; a
+// size of 0 upserts what each WriteFindings call brings at once, as a
+// live engine wants (it writes once per batch of sessions). It does not
+// close the store, which the caller shares with other writers.
 func NewStoreSink(st FindingStore, size int) *StoreSink {
-	return &StoreSink{st: st, size: max(size, 1), byID: map[string]int{}}
+	return &StoreSink{st: st, size: max(size, 0), byID: map[string]int{}}
 }
 
 // WriteFindings adds to the batch and upserts it once full.
@@ -86,11 +89,14 @@ func (s *StoreSink) WriteFindings(ctx context.Context, batch []schema.Finding) e
 		}
 		s.byID[f.ID] = len(s.batch)
 		s.batch = append(s.batch, f)
-		if len(s.batch) >= s.size {
+		if s.size > 0 && len(s.batch) >= s.size {
 			if err := s.flush(ctx); err != nil {
 				return err
 			}
 		}
+	}
+	if s.size == 0 {
+		return s.flush(ctx)
 	}
 	return nil
 }
@@ -111,4 +117,30 @@ func (s *StoreSink) flush(ctx context.Context) error {
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	return nil
+}
+
+// Tee writes findings to every sink in turn and closes them all.
+func Tee(sinks ...FindingSink) FindingSink {
+	if len(sinks) == 1 {
+		return sinks[0]
+	}
+	return tee(sinks)
+}
+
+type tee []FindingSink
+
+func (t tee) WriteFindings(ctx context.Context, batch []schema.Finding) error {
+	var errs []error
+	for _, s := range t {
+		errs = append(errs, s.WriteFindings(ctx, batch))
+	}
+	return errors.Join(errs...)
+}
+
+func (t tee) Close() error {
+	var errs []error
+	for _, s := range t {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,31 @@ func TestStoreSinkBatches(t *testing.T) {
 	want := [][]schema.Finding{{f("a", StateCleared), f("b", StateActive)}, {f("c", StateActive)}}
 	if diff := cmp.Diff(want, st.batches); diff != "" {
 		t.Errorf("upserts (-want +got), c retried after the failure:\n%s", diff)
+	}
+}
+
+func TestStoreSinkLiveAndTee(t *testing.T) {
+	st := &fakeStore{}
+	var buf bytes.Buffer
+	sink := Tee(NewStoreSink(st, 0), NewJSONSink(&buf))
+	ctx := context.Background()
+	f := func(id, state string) schema.Finding { return schema.Finding{ID: id, State: state} }
+	for _, b := range [][]schema.Finding{{f("a", StateActive)}, {f("a", StateCleared), f("b", StateActive)}} {
+		if err := sink.WriteFindings(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := [][]schema.Finding{{f("a", StateActive)}, {f("a", StateCleared), f("b", StateActive)}}
+	if diff := cmp.Diff(want, st.batches); diff != "" {
+		t.Errorf("size 0 upserts each call at once (-want +got):\n%s", diff)
+	}
+	if buf.Len() != 0 {
+		t.Error("the JSON sink wrote before Close")
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), "\n"); n != 2 {
+		t.Errorf("JSON sink wrote %d findings at Close, want 2:\n%s", n, buf.String())
 	}
 }

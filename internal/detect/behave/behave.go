@@ -5,7 +5,7 @@
 // in order by the engine. They take time from the sessions, never from
 // the clock, so that a capture read offline gives the findings it gave
 // live, and each bounds its memory with caps whose evictions it counts
-// (Evictor). docs/detectors.md describes what each looks for and how to
+// (detect.Evictor). docs/detectors.md describes what each looks for and how to
 // tune it.
 package behave
 
@@ -90,7 +90,7 @@ func (c Config) Validate() error {
 }
 
 // New builds the enabled detectors. It only allocates their empty
-// state. Those with memory implement Evictor; those with windows to
+// state. Those with memory implement detect.Evictor; those with windows to
 // close also detect.Ticker.
 func New(cfg Config) ([]detect.Detector, error) {
 	if err := cfg.Validate(); err != nil {

@@ -80,7 +80,7 @@ func TestConfigYAML(t *testing.T) {
 func TestEvictors(t *testing.T) {
 	ds, _ := New(DefaultConfig())
 	for _, d := range ds {
-		_, evicts := d.(Evictor)
+		_, evicts := d.(detect.Evictor)
 		_, ticks := d.(detect.Ticker)
 		stateless := d.Name() == "threat-intel" || d.Name() == "cleartext-credentials"
 		if evicts == stateless || ticks && !evicts {

@@ -15,13 +15,6 @@ import (
 // maxExamples bounds the session ids a report carries.
 const maxExamples = 8
 
-// Evictor is implemented by every stateful detector: how many tracked
-// keys (sources, pairs, devices) were dropped because a memory cap was
-// reached. The caller exports it as a metric.
-type Evictor interface {
-	Evictions() uint64
-}
-
 // ref is a session record id kept unformatted, so that remembering an
 // example costs no allocation until a report needs it.
 type ref struct {
