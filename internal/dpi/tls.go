@@ -1,7 +1,10 @@
 // TLS handshakes (RFC 5246, RFC 8446) parsed with
 // golang.org/x/crypto/cryptobyte: crypto/tls does not expose its message
 // parsers, and a passive decoder must read both sides of someone else's
-// handshake, cut short or not.
+// handshake, cut short or not. Up to TLS 1.2 the certificates travel in
+// the clear: the server's, and in mutual TLS the client's, which it sends
+// first in its second flight after a CertificateRequest. TLS 1.3
+// encrypts both.
 
 package dpi
 
@@ -26,10 +29,11 @@ import (
 
 // Handshake message types.
 const (
-	tlsClientHello     = 1
-	tlsServerHello     = 2
-	tlsCertificate     = 11
-	tlsServerHelloDone = 14
+	tlsClientHello        = 1
+	tlsServerHello        = 2
+	tlsCertificate        = 11
+	tlsCertificateRequest = 13
+	tlsServerHelloDone    = 14
 )
 
 var tlsAnalyzer = Analyzer{
@@ -51,13 +55,29 @@ var tlsAnalyzer = Analyzer{
 	NewL7:  newTLSL7,
 }
 
-// tlsEnough waits for a whole ClientHello (JA4) and the end of the
-// server's cleartext: a TLS 1.3 ServerHello, the leaf certificate, a
-// ServerHelloDone or a record of another type (an abbreviated handshake,
-// an alert).
+// tlsEnough waits for a whole ClientHello (JA4), the end of the server's
+// cleartext flight — a TLS 1.3 ServerHello, a ServerHelloDone, a record
+// of another type (an abbreviated handshake, an alert), or the leaf
+// certificate when the rest was cut off — and, when that flight asked
+// for a client certificate, for the client's answer. Waiting is bounded:
+// the engine decides anyway when the buffers fill or the session is
+// written, and a client that sends no certificate, an alert or a cut
+// stream ends the wait at once.
 func tlsEnough(f *Flow) bool {
-	client, server := false, false
-	tlsMessages(f.Orig.Data, func(_ uint8, _ []byte, whole bool) bool { client = whole; return false })
+	client, clientCert := false, false
+	msgs := 0
+	tlsMessages(f.Orig.Data, func(typ uint8, body []byte, whole bool) bool {
+		msgs++
+		if msgs == 1 {
+			client = whole
+			return whole
+		}
+		// The client's second flight starts with its Certificate when
+		// asked for one; anything else means it sent none.
+		clientCert = whole || typ == tlsCertificate && leafDER(body) != nil
+		return false
+	})
+	server, leaf, requested := false, false, false
 	tlsMessages(f.Resp.Data, func(typ uint8, body []byte, whole bool) bool {
 		switch typ {
 		case tlsServerHello:
@@ -65,13 +85,19 @@ func tlsEnough(f *Flow) bool {
 				server = true
 			}
 		case tlsCertificate:
-			server = leafDER(body) != nil
+			leaf = leafDER(body) != nil
+		case tlsCertificateRequest:
+			requested = true
 		case tlsServerHelloDone:
 			server = true
 		}
 		return whole && !server
 	})
-	return client && (server || tlsCleartextOver(f.Resp.Data))
+	server = server || tlsCleartextOver(f.Resp.Data) || leaf && !f.Resp.Complete
+	if !client || !server {
+		return false
+	}
+	return !requested || clientCert || tlsCleartextOver(f.Orig.Data) || !f.Orig.Complete
 }
 
 // tlsCleartextOver reports a record other than a handshake one, which
@@ -136,7 +162,15 @@ func decodeTLS(f *Flow, l7 *schema.L7) {
 	t := record(l7.TLS)
 	alpn := t.ALPN[:0] // room NewL7 made, if any
 	t.ALPN = nil
+	first := true
 	tlsMessages(f.Orig.Data, func(typ uint8, body []byte, whole bool) bool {
+		if !first { // the second flight: the client's certificate, if asked for
+			if typ == tlsCertificate {
+				t.ClientCert = parseCertificateMsg(body)
+			}
+			return false
+		}
+		first = false
 		if typ == tlsClientHello {
 			ch := clientHello{strs: f.strs, alpn: alpn}
 			ok := parseClientHello(body, &ch)
@@ -144,6 +178,7 @@ func decodeTLS(f *Flow, l7 *schema.L7) {
 			if ok && whole {
 				t.JA4 = ja4(&ch)
 			}
+			return whole
 		}
 		return false
 	})

@@ -39,7 +39,7 @@ type DNS struct {
 }
 
 // TLS is a handshake: ClientHello, ServerHello and, before TLS 1.3, the
-// server's certificate.
+// server's certificate and, in mutual TLS, the client's.
 type TLS struct {
 	Version string   `json:"version,omitempty"` // negotiated: "TLSv12", "TLSv13", …
 	SNI     string   `json:"sni,omitempty"`
@@ -48,9 +48,13 @@ type TLS struct {
 	// JA4 is the client fingerprint in FoxIO's JA4 format (TLS over TCP).
 	JA4  string `json:"ja4,omitempty"`
 	Cert *Cert  `json:"cert,omitempty"`
+	// ClientCert is the leaf the client sent when the server asked for
+	// one (mutual TLS, as IoT devices authenticate to MQTT brokers).
+	// TLS 1.3 encrypts it, so it is only seen up to TLS 1.2.
+	ClientCert *Cert `json:"client_cert,omitempty"`
 }
 
-// Cert is the leaf certificate a server presented.
+// Cert is a leaf certificate, the server's or the client's.
 type Cert struct {
 	Subject    string    `json:"subject"`
 	Issuer     string    `json:"issuer"`
