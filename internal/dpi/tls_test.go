@@ -162,9 +162,9 @@ func tlsCases(t testing.TB) map[string]tlsCase {
 			"tls13":                   {&self, "osprey.test", []string{"http/1.1"}, tls.VersionTLS13, tls.NoClientCert, nil},
 			"tls13 to an address":     {&self, "", nil, tls.VersionTLS13, tls.NoClientCert, nil},
 			// An IoT device authenticating to an MQTT broker on 8883.
-			"tls12 mutual": {&leaf, "broker.osprey.test", []string{"mqtt"}, tls.VersionTLS12, tls.RequireAnyClientCert, &device},
+			"tls12 mutual":                     {&leaf, "broker.osprey.test", []string{"mqtt"}, tls.VersionTLS12, tls.RequireAnyClientCert, &device},
 			"tls12 client sent no certificate": {&leaf, "broker.osprey.test", nil, tls.VersionTLS12, tls.RequestClientCert, nil},
-			"tls13 mutual": {&leaf, "broker.osprey.test", nil, tls.VersionTLS13, tls.RequireAnyClientCert, &device},
+			"tls13 mutual":                     {&leaf, "broker.osprey.test", nil, tls.VersionTLS13, tls.RequireAnyClientCert, &device},
 		}
 		tlsCasesMemo = map[string]tlsCase{}
 		for name, c := range cases {
