@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // wireProfile is what a file may hold for one profile: the request body
@@ -97,11 +98,11 @@ func decodeStrict(data []byte, v any) error {
 			line, col := position(data, se.Offset)
 			return fmt.Errorf("line %d column %d: %v", line, col, se)
 		case errors.As(err, &te):
-			return fmt.Errorf("%s: expected %v, got %s", te.Field, te.Type, te.Value)
+			return fmt.Errorf("%s: expected %v, got %s", strings.TrimPrefix(te.Field, "SecurityProfile."), te.Type, te.Value)
 		case errors.Is(err, io.EOF):
 			return errors.New("empty input, want a security profile object or an array of them")
 		}
-		return err
+		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if dec.More() {
 		return errors.New("data after the first JSON value; several profiles go in a JSON array")
