@@ -14,6 +14,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/collect"
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/daemon"
+	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/enrich"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
@@ -37,6 +38,8 @@ type pipe struct {
 	health *daemon.Health
 	en     *enrich.Enricher
 	out    interface{ Close() error }
+	// stopDetect ends the detection's clock and policy reloads.
+	stopDetect context.CancelFunc
 }
 
 type pipeOpts struct {
@@ -85,6 +88,19 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		sink = pipeline.Tee(sink, ss)
 		p.metrics = metricStore{ss.st}
 		p.sync = ss.Writer.Sync
+		if cfg.Detect.Enabled {
+			det, err := newDetection(cfg, detect.NewStoreSink(ss.st, 0), p.reg, log)
+			if err != nil {
+				sink.Close()
+				return p, err
+			}
+			// First, so that its last findings are stored before the store closes.
+			sink = pipeline.Tee(det, sink)
+			p.metrics = metricTee{p.metrics, det}
+			dctx, cancel := context.WithCancel(ctx)
+			p.stopDetect = cancel
+			go det.live(dctx, cfg.Detect.TickEvery)
+		}
 	}
 	p.sessions = pipeline.Locked(sink)
 	if p.en, err = newEnricher(ctx, cfg, log); err != nil {
@@ -139,6 +155,9 @@ func (p *pipe) serve(ctx context.Context, listen string, log *slog.Logger, parts
 // releases the rest.
 func (p *pipe) Close() error {
 	var errs []error
+	if p.stopDetect != nil {
+		p.stopDetect()
+	}
 	if p.sessions != nil {
 		errs = append(errs, p.sessions.Close())
 	}
@@ -162,3 +181,17 @@ func (m metricStore) WriteMetrics(ctx context.Context, batch []schema.DeviceMetr
 
 // Close does nothing: the store closes with the session writer.
 func (metricStore) Close() error { return nil }
+
+// metricTee writes device metrics to the store and to detection; both
+// close with the sessions.
+type metricTee []collect.MetricSink
+
+func (t metricTee) WriteMetrics(ctx context.Context, batch []schema.DeviceMetric) error {
+	var errs []error
+	for _, s := range t {
+		errs = append(errs, s.WriteMetrics(ctx, batch))
+	}
+	return errors.Join(errs...)
+}
+
+func (metricTee) Close() error { return nil }

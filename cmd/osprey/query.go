@@ -23,6 +23,9 @@ type queryOpts struct {
 	matrix, device, cursor        string
 	devices                       bool
 	category                      string
+	findings                      bool
+	detector, rule, state         string
+	severity, entity              string
 	since, until                  string
 	step                          time.Duration
 	limit                         int
@@ -37,15 +40,23 @@ func newQueryCmd(g *globals) *cobra.Command {
 --matrix it pages through the sessions that match --filter (docs/filter.md),
 newest first; --cursor continues where the previous page stopped.
 
+--findings lists the stored findings (docs/findings.md) in their latest state,
+most recently first seen first, narrowed by --detector, --rule, --state,
+--severity (at least) and --entity; --since and --until select by first-seen
+time.
+
 Times (--since, --until) are RFC 3339 ("2026-03-01T10:00:00Z"), a date
-("2026-03-01"), or a duration back from now ("24h" = 24 hours ago).`,
+("2026-03-01"), or a duration back from now ("24h" = 24 hours ago, "7d" = 7
+days ago).`,
 		Example: `  osprey query --store osprey-data --filter 'dst.port in (22, 23)' --limit 20
   osprey query --store osprey-data --top src.ip --by bytes --since 24h
   osprey query --store osprey-data --top app --by sessions --output json
   osprey query --store osprey-data --series app --step 1h --since 24h
   osprey query --store osprey-data --series device --metric aws:num-listening-tcp-ports --agg max
   osprey query --store osprey-data --matrix segment --by bytes
-  osprey query --store osprey-data --devices --category camera`,
+  osprey query --store osprey-data --devices --category camera
+  osprey query --store osprey-data --findings --severity high --since 7d
+  osprey query --store osprey-data --findings --entity ip:10.0.0.5 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runQuery(cmd, g, o) },
 	}
@@ -67,6 +78,12 @@ Times (--since, --until) are RFC 3339 ("2026-03-01T10:00:00Z"), a date
 	f.StringVar(&o.cursor, "cursor", "", "search: continue after this position (printed after a full page)")
 	f.BoolVar(&o.devices, "devices", false, "list the device inventory, most recently seen first (docs/devices.md)")
 	f.StringVar(&o.category, "category", "", "with --devices: only this category (camera, plc, …)")
+	f.BoolVar(&o.findings, "findings", false, "list findings, most recently first seen first (docs/findings.md)")
+	f.StringVar(&o.detector, "detector", "", "with --findings: only this detector's (beaconing, policy, …)")
+	f.StringVar(&o.rule, "rule", "", "with --findings: only this rule's")
+	f.StringVar(&o.state, "state", "", "with --findings: active, acknowledged, cleared, false_positive or benign_positive")
+	f.StringVar(&o.severity, "severity", "", "with --findings: at least this severe (info, low, medium, high, critical)")
+	f.StringVar(&o.entity, "entity", "", "with --findings: only those naming this entity (ip:10.0.0.5, asset:i-0abc, port:22)")
 	f.StringVarP(&o.output, "output", "o", "table", "table or json")
 	return cmd
 }
@@ -85,11 +102,13 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 			modes++
 		}
 	}
-	if o.devices {
-		modes++
+	for _, b := range []bool{o.devices, o.findings} {
+		if b {
+			modes++
+		}
 	}
 	if modes > 1 {
-		return fmt.Errorf("--top, --series, --matrix and --devices are separate questions: give one")
+		return fmt.Errorf("--top, --series, --matrix, --devices and --findings are separate questions: give one")
 	}
 	expr, err := filter.Parse(o.filter)
 	if err != nil {
@@ -121,6 +140,13 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 			return err
 		}
 		return render(out, o.output, devs, []string{"id", "category", "vendor", "os", "names", "ips", "last_seen"}, deviceRow)
+	case o.findings:
+		fs, err := st.Findings(ctx, store.FindingQuery{Scope: sc, Detector: o.detector, Rule: o.rule, State: o.state,
+			MinSeverity: o.severity, Entity: o.entity, Limit: o.limit})
+		if err != nil {
+			return err
+		}
+		return render(out, o.output, fs, []string{"first_seen", "detector", "rule", "severity", "state", "entities", "summary"}, findingRow)
 	case o.top != "":
 		rows, err := st.Top(ctx, store.TopQuery{Scope: sc, Filter: expr, Dimension: o.top, By: by, Limit: o.limit})
 		if err != nil {
@@ -213,6 +239,9 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil
 	}
+	if n, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil && strings.HasSuffix(s, "d") && n >= 0 {
+		return now.Add(-time.Duration(n * 24 * float64(time.Hour))), nil
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
@@ -238,4 +267,11 @@ func deviceRow(d schema.Device) []string {
 		names = append(names, n.Name)
 	}
 	return []string{d.ID, d.Category, vendor, os, strings.Join(names, ","), strings.Join(d.IPs, ","), d.LastSeen.Format(time.RFC3339)}
+}
+
+// findingRow is a finding's table row; the summary is its evidence's.
+func findingRow(f schema.Finding) []string {
+	var ev struct{ Summary string }
+	_ = json.Unmarshal(f.Evidence, &ev) // a finding without evidence still has its columns
+	return []string{f.Time.Format(time.RFC3339), f.Detector, f.Rule, f.Severity, f.State, strings.Join(f.Entities, ","), ev.Summary}
 }

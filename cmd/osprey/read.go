@@ -34,6 +34,7 @@ type readOpts struct {
 	store    string
 	format   string
 	dead     string
+	findings string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -49,13 +50,19 @@ Zeek-compatible conn.log) or none (with --stats, only a summary on stderr).
 It also reads cloud flow logs — AWS VPC Flow Logs (text, gzip, Parquet; any
 version and custom format), Azure NSG/VNet and GCP VPC flow logs — into the
 same sessions (docs/flowlogs.md). Each file's kind is detected from its first
-bytes, or set with --format.`,
+bytes, or set with --format.
+
+With --findings it runs detection offline — the behavioural detectors and the
+policies of the configuration's detect section (docs/findings.md) — and
+writes the findings in their final state as JSON lines. With --store the
+findings are stored too (unless detect.enabled is false).`,
 		Example: `  osprey read --output zeek capture.pcap > conn.log
   tcpdump -w - -i eth0 | osprey read --output json -
   osprey read --output none --stats captures/
   osprey read --store osprey-data captures/*.pcap
   osprey read --output json --dead-letter bad.jsonl AWSLogs/
-  zcat flows.log.gz | osprey read --format vpc -`,
+  zcat flows.log.gz | osprey read --format vpc -
+  osprey read --config osprey.yaml --output none --findings out.jsonl captures/ flowlogs/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRead(cmd, g, o, args) },
 	}
@@ -70,6 +77,7 @@ bytes, or set with --format.`,
 	f.StringVar(&o.store, "store", "", "load the sessions into the embedded store in this directory (output defaults to none)")
 	f.StringVar(&o.format, "format", "auto", "input kind: auto (detect each file), pcap, vpc, vpc-parquet, azure or gcp")
 	f.StringVar(&o.dead, "dead-letter", "", "append flow-log lines that were rejected to this JSON-lines file (source, line, offset, field, reason, raw)")
+	f.StringVar(&o.findings, "findings", "", "run detection and write the findings to this JSON-lines file (\"-\" for stdout; docs/findings.md)")
 	f.StringVar(&o.filter, "filter", "", `write only the sessions that match, e.g. 'dst.port in (22, 23) and bytes > 1MB' (docs/filter.md)`)
 	return cmd
 }
@@ -98,9 +106,9 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 		sink = pipeline.Tee(sink, inv)
 	}
+	var ss *storeSink
 	if o.store != "" {
-		ss, err := newStoreSink(cmd.Context(), cfg, o.store, log, inv)
-		if err != nil {
+		if ss, err = newStoreSink(cmd.Context(), cfg, o.store, log, inv); err != nil {
 			return fmt.Errorf("--store: %w", err)
 		}
 		sink = pipeline.Tee(sink, ss)
@@ -108,9 +116,21 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	if o.filter != "" {
 		expr, err := filter.Parse(o.filter)
 		if err != nil {
+			sink.Close()
 			return fmt.Errorf("--filter: %w", err)
 		}
 		sink = pipeline.Filter(sink, filter.Compile(expr))
+	}
+	fd, err := readDetection(cfg, log, o, ss)
+	if err != nil {
+		sink.Close()
+		return err
+	}
+	if fd != nil {
+		// Before the filter, which selects what is written, not what is
+		// looked at; first, so that its findings reach the store before
+		// the store closes.
+		sink = pipeline.Tee(fd, sink)
 	}
 	en, err := newEnricher(cmd.Context(), cfg, log)
 	if err != nil {
@@ -143,6 +163,9 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	stopProfile()
 	elapsed := time.Since(start)
 	closeErr := sink.Close()
+	if fd != nil {
+		closeErr = errors.Join(closeErr, fd.closeFile())
+	}
 	if pr != nil && pr.rejects != nil {
 		closeErr = errors.Join(closeErr, pr.rejects.Close())
 	}
@@ -152,6 +175,9 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 		if len(flows) > 0 {
 			printFlowStats(cmd.ErrOrStderr(), fr, elapsed)
+		}
+		if fd != nil {
+			fd.count.print(cmd.ErrOrStderr())
 		}
 	}
 	if runErr != nil {

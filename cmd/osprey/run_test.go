@@ -84,7 +84,8 @@ collect:
 	until(t, &stderr, "the flow log read and the NetFlow record written", func() bool {
 		m := httpGet(t, "http://"+health+"/metrics")
 		return strings.Contains(m, `osprey_collect_objects_read_total{source="files"} 1`) &&
-			strings.Contains(m, `osprey_collect_rejected_total{kind="vpcflow"} 1`) && strings.Contains(m, "osprey_netflow_records_total")
+			strings.Contains(m, `osprey_collect_rejected_total{kind="vpcflow"} 1`) && strings.Contains(m, "osprey_netflow_records_total") &&
+			strings.Contains(m, "osprey_detect_sessions_total 4")
 	})
 	run.Process.Signal(syscall.SIGTERM)
 	if err := run.Wait(); err != nil {

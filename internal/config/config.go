@@ -22,6 +22,7 @@ type Config struct {
 	Log     Log     `yaml:"log"`
 	Store   Store   `yaml:"store"`
 	Collect Collect `yaml:"collect"`
+	Detect  Detect  `yaml:"detect"`
 }
 
 // Store is where sessions, rollups, metrics, devices and findings are
@@ -188,6 +189,7 @@ func DefaultConfig() Config {
 				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
 		},
 		Collect: defaultCollect(),
+		Detect:  defaultDetect(),
 	}
 }
 
@@ -298,5 +300,6 @@ func (c Config) Validate() error {
 		bad("sensor.tenant", "must not be empty")
 	}
 	errs = append(errs, c.Collect.validate())
+	errs = append(errs, c.Detect.validate())
 	return errors.Join(errs...)
 }
