@@ -55,7 +55,7 @@ type fleet struct {
 	byIP    map[netip.Addr]*node
 
 	resolver, gateway, nvr, scada, monitor, bastion, lb *node
-	workstations                                       []*node
+	workstations                                        []*node
 	// services are internet names and the addresses they resolve to.
 	services map[string][]netip.Addr
 }

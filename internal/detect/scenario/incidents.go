@@ -89,7 +89,9 @@ func plan(cfg Config, f *fleet, rng *rand.Rand) []incident {
 
 func (p *planner) intn(lo, hi int) int { return lo + p.rng.IntN(hi-lo) }
 
-func (p *planner) seconds(lo, hi int) time.Duration { return time.Duration(p.intn(lo, hi)) * time.Second }
+func (p *planner) seconds(lo, hi int) time.Duration {
+	return time.Duration(p.intn(lo, hi)) * time.Second
+}
 
 // attacker is an internet address of the documentation ranges that no
 // feed lists.
