@@ -90,6 +90,21 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+func TestRoundTripEmptySet(t *testing.T) {
+	in := profileJSON(`{"name":"b","metric":"aws:listening-udp-ports","criteria":{"comparisonOperator":"in-port-set","value":{"ports":[]}}}`)
+	ps, err := Parse("f.json", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Export(&out, ps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("export", out.Bytes()); err != nil || !strings.Contains(out.String(), `"ports": []`) {
+		t.Errorf("%v\n%s", err, out.String())
+	}
+}
+
 func TestLoadDuplicateAcrossFiles(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "again.json")

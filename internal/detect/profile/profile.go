@@ -50,14 +50,15 @@ type Criteria struct {
 }
 
 // MetricValue is the value a metric is compared with; the operator
-// decides which field is used.
+// decides which field is used. The sets are tagged omitzero: an empty
+// set ([]) is a value and is written back, an absent one is not.
 type MetricValue struct {
 	Count   *int64    `json:"count,omitempty"`
 	Number  *float64  `json:"number,omitempty"`
-	CIDRs   []string  `json:"cidrs,omitempty"`
-	Ports   []int     `json:"ports,omitempty"`
-	Numbers []float64 `json:"numbers,omitempty"`
-	Strings []string  `json:"strings,omitempty"`
+	CIDRs   []string  `json:"cidrs,omitzero"`
+	Ports   []int     `json:"ports,omitzero"`
+	Numbers []float64 `json:"numbers,omitzero"`
+	Strings []string  `json:"strings,omitzero"`
 }
 
 // StatisticalThreshold compares a device with a percentile of the
