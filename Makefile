@@ -27,7 +27,7 @@ demo: build
 	$(BIN) synth --packets 300000 --flows 3000 --vxlan --iot -o demo/fleet.pcap
 	$(BIN) read --stats --output zeek demo/fleet.pcap > demo/conn.log
 	$(BIN) read --config examples/demo/osprey.yaml --output json demo/fleet.pcap > demo/sessions.jsonl
-	rm -rf demo/store && $(BIN) read --config examples/demo/osprey.yaml --store demo/store demo/fleet.pcap
+	rm -rf demo/store && $(BIN) read --config examples/demo/osprey.yaml --store demo/store --findings demo/findings.jsonl demo/fleet.pcap
 	$(BIN) read --config examples/demo/osprey.yaml --store demo/store examples/demo/vpc-flow.log
 	@echo; echo "== first sessions (demo/conn.log, Zeek conn.log format) =="
 	@grep -v '^#' demo/conn.log | head -8 | cut -f3-8,10-12,16-20
@@ -46,6 +46,10 @@ demo: build
 	@echo; echo "== device inventory: PLCs and HMIs of the plant network (docs/devices.md) =="
 	$(BIN) query --store demo/store --devices --category plc --limit 4
 	$(BIN) query --store demo/store --devices --category hmi --limit 4
+	@echo; echo "== detection (docs/findings.md): behavioural detectors, threat intel and a baseline policy (examples/demo/policy.yaml); all in demo/findings.jsonl =="
+	$(BIN) query --store demo/store --findings --severity medium --detector vertical-scan --limit 3
+	$(BIN) query --store demo/store --findings --severity high --detector brute-force --limit 3
+	$(BIN) policy test --store demo/store --examples 1 examples/demo/policy.yaml
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
 

@@ -153,7 +153,7 @@ rules:
 	want := []detect.Report{{
 		Time: time.Unix(1010, 0), Rule: "ssh-in", Severity: detect.High, Technique: "T1021.004",
 		Entities:  []string{"ip:10.0.0.5", "asset:i-vm", "ip:10.20.0.7", "asset:i-db", "port:22"},
-		DedupeKey: "policy/baseline/ssh-in|asset:i-vm|asset:i-db|tcp/22",
+		DedupeKey: "policy/baseline/ssh-in|asset:i-vm|asset:i-db",
 		Summary:   `10.0.0.5 (i-vm) → 10.20.0.7 (orders-db):22/tcp is denied (policy "baseline", rule "ssh-in")`,
 		Sessions:  []string{"C1/2"},
 		Values:    map[string]float64{"bytes": 6000, "packets": 22, "orig_bytes": 1000, "resp_bytes": 5000},

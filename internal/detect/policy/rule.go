@@ -58,9 +58,10 @@ func (r *rule) known(e *schema.Endpoint) bool {
 }
 
 // report describes the violation of r by s. The dedupe key is the policy,
-// the rule and the pair of ends (asset when known, else address) with the
-// destination port: one finding per source/destination pair and service,
-// however many sessions repeat it.
+// the rule and the pair of ends (asset when known, else address): one
+// finding per source/destination pair however many sessions and ports
+// repeat it, so that a scan across a denied path is one finding per
+// target rather than one per port probed.
 func (r *rule) report(p *Policy, s *schema.Session) detect.Report {
 	src, dst := endID(&s.Orig), endID(&s.Resp)
 	entities := make([]string, 0, 5)
@@ -77,7 +78,6 @@ func (r *rule) report(p *Policy, s *schema.Session) detect.Report {
 	if s.Transport == "tcp" || s.Transport == "udp" {
 		port := strconv.Itoa(int(s.Resp.Port))
 		entities = append(entities, "port:"+port)
-		key += "|" + s.Transport + "/" + port
 		service = ":" + port + "/" + s.Transport
 	}
 	return detect.Report{
