@@ -84,8 +84,14 @@ func internal(e *schema.Endpoint) bool {
 }
 
 // outbound is a session from one of ours to the outside. The meter's
-// direction, computed from the configured local networks, wins when set.
+// direction, computed from the configured local networks, wins when set;
+// but multicast and broadcast never leave the link, though local_nets
+// rarely list them (SSDP and mDNS announcements would look like
+// beacons to the internet).
 func outbound(s *schema.Session) bool {
+	if s.Resp.IP.IsMulticast() || s.Resp.IP == limitedBroadcast {
+		return false
+	}
 	switch s.Direction {
 	case "outbound":
 		return true
@@ -94,6 +100,8 @@ func outbound(s *schema.Session) bool {
 	}
 	return internal(&s.Orig) && !internal(&s.Resp)
 }
+
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 
 // reply recognises the answering direction of a flow record: flow
 // records count one direction each, so a server's replies appear with

@@ -28,10 +28,22 @@ type ScanConfig struct {
 	// MaxKeys bounds the sources (horizontal: source and port;
 	// vertical: source and destination) tracked at once.
 	MaxKeys int `yaml:"max_keys"`
+	// InternetSources counts sources outside our networks too. Off by
+	// default: every public address is swept by research scanners and
+	// bots many times a day, which is nobody's incident; what such a
+	// scan reached is for the policies (no SSH from the internet) and
+	// the brute-force detector to judge.
+	InternetSources bool `yaml:"internet_sources"`
 }
 
 func defaultScanConfig() ScanConfig {
 	return ScanConfig{Enabled: true, Threshold: 50, Window: time.Minute, MinUnansweredRatio: 0.5, MaxKeys: 100000}
+}
+
+// counts says whether a session is an attempt the scan detectors count.
+func (c ScanConfig) counts(s *schema.Session) bool {
+	return attempt(s) && s.Proto != 1 && s.Proto != 58 && !slices.Contains(c.IgnorePorts, s.Resp.Port) &&
+		(c.InternetSources || internal(&s.Orig))
 }
 
 // Validate names the key at fault.
@@ -72,7 +84,7 @@ func (d *horizontalScan) Evictions() uint64 { return d.w.evicted }
 func (d *horizontalScan) Tick(now time.Time, _ func(detect.Report)) { d.w.expire(now) }
 
 func (d *horizontalScan) Session(s *schema.Session, report func(detect.Report)) {
-	if !attempt(s) || s.Proto == 1 || s.Proto == 58 || slices.Contains(d.cfg.IgnorePorts, s.Resp.Port) {
+	if !d.cfg.counts(s) {
 		return
 	}
 	k := hscanKey{s.Tenant, s.Orig.IP, s.Resp.Port, s.Proto}
@@ -116,7 +128,7 @@ func (d *verticalScan) Evictions() uint64 { return d.w.evicted }
 func (d *verticalScan) Tick(now time.Time, _ func(detect.Report)) { d.w.expire(now) }
 
 func (d *verticalScan) Session(s *schema.Session, report func(detect.Report)) {
-	if !attempt(s) || s.Proto == 1 || s.Proto == 58 || slices.Contains(d.cfg.IgnorePorts, s.Resp.Port) {
+	if !d.cfg.counts(s) {
 		return
 	}
 	k := vscanKey{s.Tenant, s.Orig.IP, s.Resp.IP}
