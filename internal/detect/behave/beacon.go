@@ -30,13 +30,20 @@ type BeaconConfig struct {
 	IgnorePorts []uint16 `yaml:"ignore_ports"`
 	// Idle forgets a pair not seen for that long.
 	Idle time.Duration `yaml:"idle"`
-	// MaxPairs bounds the (source, destination) pairs tracked.
+	// MaxPairs bounds the (source, destination) pairs tracked, and the
+	// destinations whose callers are counted.
 	MaxPairs int `yaml:"max_pairs"`
+	// CommonCallers: a destination called by at least this many of our
+	// sources is a service of the fleet (the broker battery sensors wake
+	// up to publish to, a metrics endpoint) and is not reported; an
+	// implant calls home from one host or a few. 0 reports every
+	// destination.
+	CommonCallers int `yaml:"common_callers"`
 }
 
 func defaultBeaconConfig() BeaconConfig {
 	return BeaconConfig{Enabled: true, MinConnections: 10, MaxSamples: 32, Threshold: 0.8, OutboundOnly: true,
-		IgnorePorts: []uint16{53, 123, 5353}, Idle: 6 * time.Hour, MaxPairs: 50000}
+		IgnorePorts: []uint16{53, 123, 5353}, Idle: 6 * time.Hour, MaxPairs: 50000, CommonCallers: 5}
 }
 
 // Validate names the key at fault.
@@ -52,6 +59,8 @@ func (c BeaconConfig) Validate() error {
 		return fmt.Errorf("idle: %v, want a positive duration", c.Idle)
 	case c.MaxPairs < 1:
 		return fmt.Errorf("max_pairs: %d, want at least 1", c.MaxPairs)
+	case c.CommonCallers < 0:
+		return fmt.Errorf("common_callers: %d, want 0 (off) or more", c.CommonCallers)
 	}
 	return nil
 }
@@ -78,10 +87,19 @@ type series struct {
 	examples []ref
 }
 
+// callers are the sources seen calling a destination, until there are
+// enough of them to make it common.
+type callers struct {
+	srcs   []netip.Addr
+	common bool
+	last   time.Time
+}
+
 // beaconing scores how regularly a source calls a destination (T1071).
 type beaconing struct {
 	cfg     BeaconConfig
 	pairs   map[beaconKey]*series
+	callers map[beaconKey]*callers // by destination: the key without its source
 	free    []*series // idle series kept for reuse
 	evicted uint64
 	sweep   sweeper
@@ -90,7 +108,8 @@ type beaconing struct {
 }
 
 func newBeaconing(cfg BeaconConfig) *beaconing {
-	return &beaconing{cfg: cfg, pairs: make(map[beaconKey]*series), sweep: sweeper{every: cfg.Idle / 4}}
+	return &beaconing{cfg: cfg, pairs: make(map[beaconKey]*series), callers: make(map[beaconKey]*callers),
+		sweep: sweeper{every: cfg.Idle / 4}}
 }
 
 func (d *beaconing) Name() string      { return "beaconing" }
@@ -101,6 +120,35 @@ func (d *beaconing) Tick(now time.Time, _ func(detect.Report)) {
 		return
 	}
 	d.free = expire(d.pairs, d.free, func(p *series) bool { return now.Sub(p.last) > d.cfg.Idle })
+	for k, c := range d.callers {
+		if now.Sub(c.last) > d.cfg.Idle {
+			delete(d.callers, k)
+		}
+	}
+}
+
+// common counts k's source among its destination's callers and says
+// whether the destination is common to the fleet.
+func (d *beaconing) common(k beaconKey, t time.Time) bool {
+	dk := k
+	dk.src = netip.Addr{}
+	c := d.callers[dk]
+	if c == nil {
+		if len(d.callers) >= d.cfg.MaxPairs {
+			evictOne(d.callers)
+			d.evicted++
+		}
+		c = &callers{}
+		d.callers[dk] = c
+	}
+	c.last = t
+	if !c.common && !slices.Contains(c.srcs, k.src) {
+		c.srcs = append(c.srcs, k.src)
+		if len(c.srcs) >= d.cfg.CommonCallers {
+			c.common, c.srcs = true, nil
+		}
+	}
+	return c.common
 }
 
 func (d *beaconing) Session(s *schema.Session, report func(detect.Report)) {
@@ -110,6 +158,9 @@ func (d *beaconing) Session(s *schema.Session, report func(detect.Report)) {
 	k := beaconKey{tenant: s.Tenant, src: s.Orig.IP, name: serverName(s), port: s.Resp.Port, proto: s.Proto}
 	if k.name == "" {
 		k.dst = s.Resp.IP
+	}
+	if d.cfg.CommonCallers > 0 && d.common(k, s.Start) {
+		return
 	}
 	p := d.pairs[k]
 	if p == nil {

@@ -68,11 +68,12 @@ func TestBeaconingMemoryCap(t *testing.T) {
 	for i := range 1000 {
 		run(d, sess("10.0.0.5", "198.51.100.1", uint16(1000+i), time.Duration(i)*time.Second))
 	}
-	if len(d.pairs) > 100 || d.Evictions() != 900 {
-		t.Errorf("%d pairs, %d evictions", len(d.pairs), d.Evictions())
+	// 900 pairs and 900 destinations (the caller counts) dropped.
+	if len(d.pairs) > 100 || len(d.callers) > 100 || d.Evictions() != 1800 {
+		t.Errorf("%d pairs, %d destinations, %d evictions", len(d.pairs), len(d.callers), d.Evictions())
 	}
 	d.Tick(t0.Add(1000*time.Second+cfg.Idle+time.Second), nil)
-	if len(d.pairs) != 0 {
-		t.Errorf("%d pairs left after idle in session time", len(d.pairs))
+	if len(d.pairs) != 0 || len(d.callers) != 0 {
+		t.Errorf("%d pairs, %d destinations left after idle in session time", len(d.pairs), len(d.callers))
 	}
 }

@@ -47,3 +47,27 @@ func TestMulticastAnnouncementsAreNotBeacons(t *testing.T) {
 	none(t, run(newBeaconing(defaultBeaconConfig()), ss...))
 	none(t, run(newExfiltration(defaultExfilConfig()), ss...))
 }
+
+func TestFleetServiceIsNotABeacon(t *testing.T) {
+	// Battery sensors wake every few minutes, connect to the broker,
+	// publish and sleep: each is as regular as an implant.
+	calls := func(srcs int) []*schema.Session {
+		var ss []*schema.Session
+		for i := range 12 { // one report each: the pair is scored every 10 calls
+			for j := range srcs {
+				ss = append(ss, sess(fmt.Sprintf("10.10.0.%d", 10+j), "52.94.1.1", 8883, time.Duration(i)*2*time.Minute+time.Duration(j)*time.Second,
+					func(s *schema.Session) { s.L7 = &schema.L7{TLS: &schema.TLS{SNI: "broker.iot.example"}} }))
+			}
+		}
+		return ss
+	}
+	cfg := defaultBeaconConfig()
+	none(t, run(newBeaconing(cfg), calls(cfg.CommonCallers)...))
+	if n := len(run(newBeaconing(cfg), calls(cfg.CommonCallers-1)...)); n != cfg.CommonCallers-1 {
+		t.Errorf("%d callers of one destination raised %d reports, want one each", cfg.CommonCallers-1, n)
+	}
+	cfg.CommonCallers = 0
+	if n := len(run(newBeaconing(cfg), calls(8)...)); n != 8 {
+		t.Errorf("common_callers 0: 8 callers raised %d reports, want 8", n)
+	}
+}
