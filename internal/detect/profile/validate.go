@@ -284,7 +284,11 @@ func metricKind(metric string, cr *Criteria) kind {
 
 // parsePrefix takes a CIDR or a bare address (a /32 or /128).
 func parsePrefix(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
+	if strings.IndexByte(s, '/') >= 0 {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR", clip(s))
+		}
 		return p.Masked(), nil
 	}
 	a, err := netip.ParseAddr(s)
