@@ -70,14 +70,17 @@ func BenchmarkMetrics(b *testing.B) {
 			m.Value = float64(100000 + rng.IntN(1<<20))
 		case "aws:all-packets-out":
 			m.Value = float64(100 + rng.IntN(1000))
-		default:
-			m.Value = float64(rng.IntN(4))
 		case "aws:listening-tcp-ports":
 			m.List = []string{"22", "443"}
 		case "aws:destination-ip-addresses":
 			m.List = []string{"10.0.0.1", fmt.Sprintf("198.51.100.%d", rng.IntN(256))}
 		case "aws:source-ip-address":
 			m.List = []string{fmt.Sprintf("192.0.2.%d", thing%256)}
+		default:
+			m.Value = float64(rng.IntN(4))
+		}
+		if m.List != nil {
+			m.Value = float64(len(m.List))
 		}
 		ms[i] = m
 	}
