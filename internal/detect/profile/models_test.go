@@ -85,6 +85,14 @@ func TestPopulationBounded(t *testing.T) {
 	}
 }
 
+func TestPopulationOddTimes(t *testing.T) {
+	cfg := DefaultConfig()
+	p := newPopulation(0.5, &cfg)
+	for _, at := range []time.Time{{}, time.Unix(-1e9, 0), time.Unix(1<<40, 0)} {
+		p.add(at, 1, 1) // must not panic
+	}
+}
+
 const mlBehaviours = `{"name":"low","metric":"aws:all-bytes-out","criteria":{"mlDetectionConfig":{"confidenceLevel":"LOW"}}},
 	{"name":"medium","metric":"aws:all-bytes-out","criteria":{"mlDetectionConfig":{"confidenceLevel":"MEDIUM"}}},
 	{"name":"high","metric":"aws:all-bytes-out","criteria":{"mlDetectionConfig":{"confidenceLevel":"HIGH"}}}`

@@ -51,7 +51,8 @@ func newPopulation(p float64, cfg *Config) *population {
 // their bucket's current period are dropped.
 func (s *population) add(t time.Time, v float64, device uint64) {
 	start := t.Truncate(s.width)
-	b := &s.buckets[int(start.UnixNano()/int64(s.width))%statsBuckets]
+	i := start.UnixNano() / int64(s.width) % statsBuckets
+	b := &s.buckets[(i+statsBuckets)%statsBuckets] // times before 1970 give negative remainders
 	switch {
 	case start.Before(b.start):
 		return
