@@ -33,11 +33,22 @@ type ExfilConfig struct {
 	MaxSources      int `yaml:"max_sources"`
 	MaxDestinations int `yaml:"max_destinations"`
 	MaxLive         int `yaml:"max_live"`
+	// PeakWindows: a window whose bytes went mostly to destinations the
+	// source knew must also reach twice its largest window among the
+	// last PeakWindows to fire. A nightly backup is one window a day
+	// that a moving mean and deviation cannot represent; the same
+	// upload to the same place every night is not exfiltration, twice
+	// the largest of two days may be. 0 turns the check off.
+	PeakWindows int `yaml:"peak_windows"`
 }
+
+// peakFactor is how far past its recent peak a source's window to
+// known destinations must go to fire.
+const peakFactor = 2
 
 func defaultExfilConfig() ExfilConfig {
 	return ExfilConfig{Enabled: true, Window: time.Hour, Sigmas: 4, Alpha: 0.1, Warmup: 24,
-		MinBytes: 100 << 20, MaxSources: 10000, MaxDestinations: 256, MaxLive: 100000}
+		MinBytes: 100 << 20, MaxSources: 10000, MaxDestinations: 256, MaxLive: 100000, PeakWindows: 48}
 }
 
 // Validate names the key at fault.
@@ -53,6 +64,8 @@ func (c ExfilConfig) Validate() error {
 		return fmt.Errorf("warmup: %d, want at least 1", c.Warmup)
 	case c.MaxSources < 1 || c.MaxDestinations < 1 || c.MaxLive < 1:
 		return fmt.Errorf("max_sources, max_destinations, max_live: want at least 1 each")
+	case c.PeakWindows < 0:
+		return fmt.Errorf("peak_windows: %d, want 0 (off) or more", c.PeakWindows)
 	}
 	return nil
 }
@@ -66,8 +79,13 @@ type exfilSource struct {
 	bytes, novel   float64   // this window: out, and out to destinations not seen before
 	mean, variance float64
 	windows        int
-	known          map[netip.Addr]struct{}
-	top            netip.Addr // destination of the window's largest transfer
+	// known are the destinations sent to before: by server name when
+	// the DPI saw one (object storage and CDN addresses rotate), else
+	// by address.
+	known    map[destination]struct{}
+	recent   []float64 // the totals of the last PeakWindows windows, a ring
+	recentAt int
+	top      netip.Addr // destination of the window's largest transfer
 	topBytes       float64
 	examples       []ref
 	fired          bool
@@ -103,7 +121,7 @@ func (d *exfiltration) Session(s *schema.Session, report func(detect.Report)) {
 			evictOne(d.sources)
 			d.evicted++
 		}
-		src = &exfilSource{start: s.End, known: make(map[netip.Addr]struct{})}
+		src = &exfilSource{start: s.End, known: make(map[destination]struct{}), recent: make([]float64, d.cfg.PeakWindows)}
 		d.sources[k] = src
 	}
 	d.roll(src, s.End)
@@ -112,12 +130,16 @@ func (d *exfiltration) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	b := float64(sent)
 	src.bytes += b
-	if _, ok := src.known[s.Resp.IP]; !ok {
+	dst := destination{domain: serverName(s)}
+	if dst.domain == "" {
+		dst.ip = s.Resp.IP
+	}
+	if _, ok := src.known[dst]; !ok {
 		src.novel += b
 		if len(src.known) >= d.cfg.MaxDestinations {
 			evictOne(src.known)
 		}
-		src.known[s.Resp.IP] = struct{}{}
+		src.known[dst] = struct{}{}
 	}
 	if b > src.topBytes {
 		src.top, src.topBytes = s.Resp.IP, b
@@ -128,13 +150,17 @@ func (d *exfiltration) Session(s *schema.Session, report func(detect.Report)) {
 	if src.fired || src.windows < d.cfg.Warmup || src.bytes < threshold {
 		return
 	}
-	src.fired = true
 	// Most of it to places never seen before is what exfiltration looks
-	// like; a backup to its usual server is more likely a big backup.
-	sev := detect.Medium
-	if src.novel >= src.bytes/2 {
-		sev = detect.High
+	// like; to its usual places, it is more likely a big backup, unless
+	// far bigger than any of late.
+	sev, peak := detect.High, src.peak()
+	if src.novel < src.bytes/2 {
+		if src.bytes < peakFactor*peak {
+			return
+		}
+		sev = detect.Medium
 	}
+	src.fired = true
 	r := newReport(s, d.Name(), sev, "T1048")
 	r.Entities = append(endpointEntities(nil, &s.Orig), "ip:"+src.top.String())
 	r.DedupeKey = fmt.Sprintf("%s|%s", r.Rule, s.Orig.IP)
@@ -143,7 +169,7 @@ func (d *exfiltration) Session(s *schema.Session, report func(detect.Report)) {
 	r.Sessions = refStrings(src.examples)
 	r.Values = map[string]float64{"bytes": src.bytes, "novel_bytes": src.novel, "baseline_mean": src.mean,
 		"baseline_sigma": sigma, "threshold": threshold, "sigmas": d.cfg.Sigmas, "min_bytes": float64(d.cfg.MinBytes),
-		"window_seconds": d.cfg.Window.Seconds()}
+		"recent_peak": peak, "window_seconds": d.cfg.Window.Seconds()}
 	report(r)
 }
 
@@ -185,9 +211,22 @@ func (d *exfiltration) roll(src *exfilSource, t time.Time) {
 	src.examples = src.examples[:0]
 }
 
+// peak is the largest total of the recent windows.
+func (src *exfilSource) peak() float64 {
+	m := 0.0
+	for _, x := range src.recent {
+		m = max(m, x)
+	}
+	return m
+}
+
 // learn folds one window's total into the exponentially weighted mean
-// and variance (West's incremental form).
+// and variance (West's incremental form) and the recent windows.
 func (d *exfiltration) learn(src *exfilSource, x float64) {
+	if len(src.recent) > 0 {
+		src.recent[src.recentAt] = x
+		src.recentAt = (src.recentAt + 1) % len(src.recent)
+	}
 	if src.windows == 0 {
 		src.mean = x
 	} else {
