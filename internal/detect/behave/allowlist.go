@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/detect"
@@ -51,10 +52,19 @@ type destination struct {
 }
 
 type allowed struct {
-	first   time.Time
-	dests   map[destination]struct{}
+	first time.Time
+	dests map[destination]struct{}
+	// named are the registered domains of the device's latest DNS
+	// answers by address: a session without a server name (NTP, MQTT
+	// without TLS) goes to the name the device looked up, whose
+	// addresses rotate (pool.ntp.org hands out thousands).
+	named   map[netip.Addr]string
 	diverse bool // outgrew MaxDestinations: not watched
 }
+
+// maxNamed bounds the answers remembered per device: a connection
+// follows its lookup closely.
+const maxNamed = 64
 
 // allowlist learns each device's destinations and reports the ones
 // outside what it learnt, the behaviour of IoT allowlisting.
@@ -83,24 +93,27 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 			evictOne(d.devices)
 			d.evicted++
 		}
-		dev = &allowed{first: s.Start, dests: make(map[destination]struct{})}
+		dev = &allowed{first: s.Start, dests: make(map[destination]struct{}), named: make(map[netip.Addr]string)}
 		d.devices[k] = dev
 	}
 	if dev.diverse {
 		return
 	}
+	d.learnAnswers(dev, s)
 	dst := destination{ip: s.Resp.IP}
 	if name := serverName(s); name != "" {
 		dst = destination{domain: name}
 		if reg := d.domains.registered(name); reg != "" {
 			dst.domain = reg
 		}
+	} else if reg, ok := dev.named[s.Resp.IP]; ok {
+		dst = destination{domain: reg}
 	}
 	if _, ok := dev.dests[dst]; ok {
 		return
 	}
 	if len(dev.dests) >= d.cfg.MaxDestinations {
-		dev.diverse, dev.dests = true, nil
+		dev.diverse, dev.dests, dev.named = true, nil, nil
 		return
 	}
 	dev.dests[dst] = struct{}{}
@@ -124,6 +137,28 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 	r.Sessions = []string{refOf(s).String()}
 	r.Values = map[string]float64{"known_destinations": float64(len(dev.dests) - 1), "learning_seconds": d.cfg.Learning.Seconds()}
 	report(r)
+}
+
+// learnAnswers remembers the addresses a DNS answer to the device gave
+// for the name it asked.
+func (d *allowlist) learnAnswers(dev *allowed, s *schema.Session) {
+	if s.L7 == nil || s.L7.DNS == nil || s.Resp.Port != 53 || len(s.L7.DNS.Answers) == 0 {
+		return
+	}
+	reg := d.domains.registered(strings.ToLower(strings.TrimSuffix(s.L7.DNS.Query, ".")))
+	if reg == "" {
+		return
+	}
+	for _, a := range s.L7.DNS.Answers {
+		ip, err := netip.ParseAddr(a)
+		if err != nil { // a CNAME
+			continue
+		}
+		if _, ok := dev.named[ip]; !ok && len(dev.named) >= maxNamed {
+			evictOne(dev.named)
+		}
+		dev.named[ip] = reg
+	}
 }
 
 func hasAnyTag(tags, want []string) bool {
