@@ -28,8 +28,10 @@ type detection struct {
 	eng    *detect.Engine
 	policy *policy.Detector // nil without policy files
 	files  []string
-	errs   *errorReporter
-	log    *slog.Logger
+	// supFile is detect.suppression_file, reloaded when it changes.
+	supFile string
+	errs    *errorReporter
+	log     *slog.Logger
 }
 
 func newDetection(cfg config.Config, sink detect.FindingSink, reg prometheus.Registerer, log *slog.Logger) (*detection, error) {
@@ -38,7 +40,7 @@ func newDetection(cfg config.Config, sink detect.FindingSink, reg prometheus.Reg
 	if err != nil {
 		return nil, fmt.Errorf("detect.behaviours: %w", err)
 	}
-	d := &detection{files: c.Policies, errs: newErrorReporter(log, "detection"), log: log}
+	d := &detection{files: c.Policies, supFile: c.SuppressionFile, errs: newErrorReporter(log, "detection"), log: log}
 	if len(c.Policies) > 0 {
 		set, err := policy.LoadFiles(c.Policies...)
 		if err != nil {
@@ -82,10 +84,11 @@ func (d *detection) WriteMetrics(ctx context.Context, batch []schema.DeviceMetri
 func (d *detection) Close() error { return d.eng.Close() }
 
 // live, for the daemons, moves the engine on with the clock when the
-// traffic is quiet (findings still clear) and reloads the policy files
-// when they change, until ctx ends.
+// traffic is quiet (findings still clear), reloads the policy files when
+// they change, and the suppression file when another process (osprey
+// findings verdict) changed it, until ctx ends.
 func (d *detection) live(ctx context.Context, every time.Duration) {
-	stamps := d.stamps()
+	policies, sups := stamp(d.files...), stamp(d.supFile)
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -96,26 +99,29 @@ func (d *detection) live(ctx context.Context, every time.Duration) {
 			if err := d.eng.Advance(ctx, now); err != nil && ctx.Err() == nil {
 				d.errs.report("findings", err)
 			}
-			if d.policy == nil {
-				continue
-			}
-			if cur := d.stamps(); cur != stamps {
-				stamps = cur
+			if cur := stamp(d.files...); d.policy != nil && cur != policies {
+				policies = cur
 				if err := d.policy.Reload(d.files...); err != nil {
 					d.log.Error("policy reload failed; the previous policies stay in force", "error", err)
 				} else {
 					d.log.Info("policies reloaded", "files", d.files, "rules", d.policy.Set().Rules())
 				}
 			}
+			if cur := stamp(d.supFile); d.supFile != "" && cur != sups {
+				sups = cur
+				if err := d.eng.ReloadSuppressions(ctx); err != nil {
+					d.log.Error("suppression reload failed; the previous suppressions stay in force", "error", err)
+				}
+			}
 		}
 	}
 }
 
-// stamps lists the policy files' sizes and modification times: a change
-// of any is a reason to reload.
-func (d *detection) stamps() string {
+// stamp lists files' sizes and modification times: a change of any is a
+// reason to reload.
+func stamp(files ...string) string {
 	var s string
-	for _, f := range d.files {
+	for _, f := range files {
 		if fi, err := os.Stat(f); err == nil {
 			s += fmt.Sprint(fi.Size(), fi.ModTime().UnixNano(), ";")
 		}

@@ -12,14 +12,15 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
-// scanFlowLog is an AWS VPC flow log (v2) in which 203.0.113.9 probes
+// scanFlowLog is an AWS VPC flow log (v2) in which an internal host,
+// 10.99.0.9, probes
 // 60 hosts on 22/tcp within a minute, all rejected, and 10.0.0.7 fetches
 // a web page.
 func scanFlowLog() string {
 	var b strings.Builder
 	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
 	for i := range 60 {
-		fmt.Fprintf(&b, "2 123456789012 eni-0a 203.0.113.9 10.0.0.%d %d 22 6 1 40 %d %d REJECT OK\n", 10+i, 40000+i, 1700000000+i/2, 1700000000+i/2)
+		fmt.Fprintf(&b, "2 123456789012 eni-0a 10.99.0.9 10.0.0.%d %d 22 6 1 40 %d %d REJECT OK\n", 10+i, 40000+i, 1700000000+i/2, 1700000000+i/2)
 	}
 	b.WriteString("2 123456789012 eni-0a 10.0.0.7 10.0.0.8 51000 80 6 10 5000 1700000005 1700000010 ACCEPT OK\n")
 	return b.String()
@@ -60,7 +61,7 @@ name: baseline
 rules:
   - name: ssh-from-outside
     severity: high
-    deny: {from: {cidr: 203.0.113.0/24}, to: {port: 22}}
+    deny: {from: {cidr: 10.99.0.0/16}, to: {port: 22}}
 `), 0o644)
 	os.WriteFile(cfg, []byte("detect: {policies: ["+pol+"]}\n"), 0o644)
 
@@ -72,7 +73,7 @@ rules:
 	byDetector := map[string]int{}
 	for _, f := range found {
 		byDetector[f.Detector]++
-		if f.Detector == "horizontal-scan" && !strings.Contains(strings.Join(f.Entities, " "), "ip:203.0.113.9") {
+		if f.Detector == "horizontal-scan" && !strings.Contains(strings.Join(f.Entities, " "), "ip:10.99.0.9") {
 			t.Errorf("scan finding without the scanner: %v", f.Entities)
 		}
 		if f.Detector == "policy" && (f.Rule != "baseline/ssh-from-outside" && f.Rule != "ssh-from-outside" || f.Severity != "high") {
@@ -93,7 +94,7 @@ rules:
 	if n := strings.Count(stored, "\n"); n != byDetector["policy"] {
 		t.Errorf("the store holds %d policy findings, --findings %d", n, byDetector["policy"])
 	}
-	table, e, err := osprey(t, "query", "--store", data, "--findings", "--entity", "ip:203.0.113.9", "--severity", "medium")
+	table, e, err := osprey(t, "query", "--store", data, "--findings", "--entity", "ip:10.99.0.9", "--severity", "medium")
 	if err != nil || !strings.Contains(table, "horizontal-scan") || !strings.Contains(table, "probed") {
 		t.Errorf("findings table: %v %s\n%s", err, e, table)
 	}
@@ -119,7 +120,7 @@ func TestPolicyTest(t *testing.T) {
 	dir := t.TempDir()
 	flows, pol, data := filepath.Join(dir, "flows.log"), filepath.Join(dir, "baseline.yaml"), filepath.Join(dir, "data")
 	os.WriteFile(flows, []byte(scanFlowLog()), 0o644)
-	os.WriteFile(pol, []byte("version: 1\nrules:\n  - name: ssh-from-outside\n    deny: {from: {cidr: 203.0.113.0/24}, to: {port: 22}}\n"), 0o644)
+	os.WriteFile(pol, []byte("version: 1\nrules:\n  - name: ssh-from-outside\n    deny: {from: {cidr: 10.99.0.0/16}, to: {port: 22}}\n"), 0o644)
 	if _, e, err := osprey(t, "read", "--store", data, flows); err != nil {
 		t.Fatal(err, e)
 	}
@@ -134,5 +135,61 @@ func TestPolicyTest(t *testing.T) {
 	os.WriteFile(pol, []byte("version: 1\nrules:\n  - name: ssh\n    deny: {to: {prot: 22}}\n"), 0o644)
 	if _, e, err := osprey(t, "policy", "check", pol); err == nil || !strings.Contains(e, `"ssh"`) || !strings.Contains(e, "prot") {
 		t.Errorf("a bad policy: %v %s", err, e)
+	}
+}
+
+// TestFindingsVerdict: a benign-positive verdict on a stored finding
+// closes it, is saved as a suppression, and keeps the same scan from
+// raising a finding when the input is read again; ack acknowledges.
+func TestFindingsVerdict(t *testing.T) {
+	dir := t.TempDir()
+	flows, cfg, data := filepath.Join(dir, "flows.log"), filepath.Join(dir, "osprey.yaml"), filepath.Join(dir, "data")
+	sups := filepath.Join(dir, "suppressions.yaml")
+	os.WriteFile(flows, []byte(scanFlowLog()), 0o644)
+	os.WriteFile(cfg, []byte("detect: {suppression_file: "+sups+"}\n"), 0o644)
+	if _, e, err := osprey(t, "read", "--config", cfg, "--store", data, flows); err != nil {
+		t.Fatal(err, e)
+	}
+	list := func(args ...string) []schema.Finding {
+		t.Helper()
+		out, e, err := osprey(t, append([]string{"query", "--config", cfg, "--store", data, "--findings", "-o", "json"}, args...)...)
+		if err != nil {
+			t.Fatal(err, e)
+		}
+		var fs []schema.Finding
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var f schema.Finding
+			if l != "" && json.Unmarshal([]byte(l), &f) == nil {
+				fs = append(fs, f)
+			}
+		}
+		return fs
+	}
+	scans := list("--detector", "horizontal-scan")
+	if len(scans) != 1 || scans[0].State != "active" {
+		t.Fatalf("scan findings %+v", scans)
+	}
+	out, e, err := osprey(t, "findings", "verdict", "--config", cfg, "--store", data, scans[0].ID, "benign_positive", "--note", "the weekly audit scan")
+	if err != nil || !strings.Contains(out, "1 stored findings closed as benign_positive") {
+		t.Fatalf("verdict: %v %s\n%s", err, e, out)
+	}
+	if got := list("--state", "benign_positive"); len(got) != 1 || got[0].ID != scans[0].ID || !strings.Contains(string(got[0].Evidence), "the weekly audit scan") {
+		t.Errorf("benign positives %+v", got)
+	}
+	out, e, err = osprey(t, "findings", "suppressions", "--config", cfg)
+	if err != nil || !strings.Contains(out, "horizontal-scan") || !strings.Contains(out, "ip:10.99.0.9") {
+		t.Errorf("suppressions: %v %s\n%s", err, e, out)
+	}
+	if _, e, err := osprey(t, "read", "--config", cfg, "--store", data, flows); err != nil {
+		t.Fatal(err, e)
+	}
+	if got := list("--detector", "horizontal-scan", "--state", "active"); len(got) != 0 {
+		t.Errorf("the suppressed scan raised again: %+v", got)
+	}
+	if _, e, err := osprey(t, "findings", "verdict", "--config", cfg, "--store", data, scans[0].ID, "maybe"); err == nil || !strings.Contains(e, "maybe") {
+		t.Errorf("a bad verdict: %v %s", err, e)
+	}
+	if _, e, err := osprey(t, "findings", "ack", "--config", cfg, "--store", data, "no-such-id"); err == nil || !strings.Contains(e, "no finding no-such-id") {
+		t.Errorf("ack of an unknown finding: %v %s", err, e)
 	}
 }

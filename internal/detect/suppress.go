@@ -131,6 +131,12 @@ func (e *Engine) addSuppression(s Suppression) (Suppression, error) {
 		s.Created = e.now
 	}
 	e.sups.put(&s)
+	e.closeMatching(&s)
+	return s, e.sups.save()
+}
+
+// closeMatching closes the open findings s matches in its verdict's state.
+func (e *Engine) closeMatching(s *Suppression) {
 	for el := e.lru.Front(); el != nil; {
 		t := el.Value.(*tracked)
 		el = el.Next()
@@ -139,7 +145,6 @@ func (e *Engine) addSuppression(s Suppression) (Suppression, error) {
 			e.close(t, s.Verdict)
 		}
 	}
-	return s, e.sups.save()
 }
 
 // RemoveSuppression deletes a suppression by id and saves the set.
@@ -212,4 +217,22 @@ func setEvidence(raw json.RawMessage, fields map[string]string) (json.RawMessage
 		obj[k] = b
 	}
 	return json.Marshal(obj)
+}
+
+// AcknowledgeStored is Acknowledge, or a true-positive Verdict, for a
+// stored finding the engine no longer holds: an open finding becomes
+// acknowledged; verdict and note, when given, go into its evidence.
+func AcknowledgeStored(f schema.Finding, verdict, note string) (schema.Finding, error) {
+	if verdict != "" && verdict != TruePositive {
+		return f, fmt.Errorf("acknowledge %s: verdict %q: only %s acknowledges (the others suppress)", f.ID, verdict, TruePositive)
+	}
+	if f.State != StateActive && f.State != StateAcknowledged {
+		return f, fmt.Errorf("acknowledge %s: it is %s, not open", f.ID, f.State)
+	}
+	ev, err := setEvidence(f.Evidence, map[string]string{"state": StateAcknowledged, "verdict": verdict, "note": note})
+	if err != nil {
+		return f, fmt.Errorf("finding %s: %w", f.ID, err)
+	}
+	f.State, f.Evidence = StateAcknowledged, ev
+	return f, nil
 }

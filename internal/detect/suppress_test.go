@@ -137,3 +137,46 @@ func TestSuppressionFileRejectsUnknownKeys(t *testing.T) {
 		t.Error("a suppression file with an unknown key was accepted")
 	}
 }
+
+// A verdict given by another process (osprey findings verdict) reaches a
+// running engine through the file: the open finding closes, later
+// reports stay quiet.
+func TestReloadSuppressionsFromAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	cfg := DefaultConfig()
+	cfg.SuppressionFile = filepath.Join(t.TempDir(), "suppressions.yaml")
+	sink := &memSink{}
+	e := newEngine(t, cfg, sink, scanner())
+	write(t, e, session("C1", 0, 22))
+	f := sink.latest()[0]
+	s, err := SuppressionFor(f, BenignPositive, "the scanner", t0, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SuppressionFor(f, "maybe", "", t0, 0); err == nil {
+		t.Error("a suppression with a bad verdict was made")
+	}
+	if err := AddToSuppressionFile(cfg.SuppressionFile, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ReloadSuppressions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.latest()[0]; got.State != BenignPositive {
+		t.Errorf("the open finding is %s after the reload, want %s", got.State, BenignPositive)
+	}
+	write(t, e, session("C2", time.Minute, 22))
+	if len(sink.latest()) != 1 {
+		t.Errorf("a suppressed report raised a finding: %+v", sink.latest())
+	}
+	if err := e.ReloadSuppressions(ctx); err != nil { // unchanged: the hit is kept
+		t.Fatal(err)
+	}
+	if got := e.Suppressions(); len(got) != 1 || got[0].Hits != 1 || got[0].Finding != f.ID {
+		t.Errorf("suppressions after a second reload: %+v", got)
+	}
+	listed, err := ReadSuppressionFile(cfg.SuppressionFile)
+	if err != nil || len(listed) != 1 || listed[0].ID != s.ID {
+		t.Errorf("the file lists %+v, %v", listed, err)
+	}
+}
