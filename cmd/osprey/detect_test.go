@@ -13,9 +13,8 @@ import (
 )
 
 // scanFlowLog is an AWS VPC flow log (v2) in which an internal host,
-// 10.99.0.9, probes
-// 60 hosts on 22/tcp within a minute, all rejected, and 10.0.0.7 fetches
-// a web page.
+// 10.99.0.9, probes 60 hosts on 22/tcp within a minute, all rejected, and
+// 10.0.0.7 fetches a web page.
 func scanFlowLog() string {
 	var b strings.Builder
 	b.WriteString("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")
