@@ -46,7 +46,8 @@ type Config struct {
 
 	// ML detection: a device's baseline of a metric is trained for
 	// MLTraining and at least MLMinDatapoints datapoints, then follows
-	// the metric with weight MLAlpha; deviations are measured in
+	// the metric with weight MLAlpha (0.003: about a day of 5-minute
+	// datapoints); deviations are measured in
 	// spreads no smaller than MLMinSpread (natural log units).
 	MLTraining      time.Duration `yaml:"ml_training"`
 	MLMinDatapoints int           `yaml:"ml_min_datapoints"`
@@ -84,7 +85,7 @@ func DefaultConfig() Config {
 		StatsMinDatapoints: 20,
 		MLTraining:         14 * 24 * time.Hour,
 		MLMinDatapoints:    100,
-		MLAlpha:            0.01,
+		MLAlpha:            0.003,
 		MLMinSpread:        0.25,
 	}
 }

@@ -13,7 +13,7 @@ import (
 // afterwards the baseline follows the metric as exponentially weighted
 // mean and variance, each datapoint clipped to three spreads first, so
 // that an anomaly barely moves the baseline it is measured against
-// while a lasting change is learnt within a few 1/MLAlpha datapoints.
+// while a lasting change is learnt within about 1/MLAlpha datapoints.
 type baseline struct {
 	first   time.Time
 	n       int
