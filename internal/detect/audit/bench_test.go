@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -170,5 +171,36 @@ func TestMix(t *testing.T) {
 	}
 	if diff := cmp.Diff(first, pass()); diff != "" {
 		t.Errorf("second pass differs (-first +second):\n%s", diff)
+	}
+}
+
+// BenchmarkMemory measures what the tracking checks hold per key: a
+// device certificate (or client id) in use by one device, and by two.
+func BenchmarkMemory(b *testing.B) {
+	const keys = 100_000
+	for _, devices := range []int{1, 2} {
+		b.Run(fmt.Sprintf("devices-%d", devices), func(b *testing.B) {
+			for range b.N {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				d := newSharedCert(DefaultConfig().SharedCert, 10*time.Minute)
+				ss := make([]schema.Session, keys*devices)
+				for i := range ss {
+					k := i / devices
+					ss[i] = schema.Session{UID: fmt.Sprintf("C%d", i), Tenant: "acme", Start: t0, End: t0.Add(time.Minute),
+						Orig: schema.Endpoint{IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})},
+						L7:   &schema.L7{TLS: &schema.TLS{ClientCert: &schema.Cert{SHA256: fmt.Sprintf("%064x", k)}}}}
+				}
+				for i := range ss {
+					d.Session(&ss[i], func(detect.Report) {})
+				}
+				ss = nil // what stays is the tracker and the strings it holds (hashes, session ids)
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/keys, "bytes/key")
+				runtime.KeepAlive(d)
+			}
+		})
 	}
 }

@@ -23,8 +23,9 @@ type TLSConfig struct {
 	// WeakSignatures flags certificates signed with MD2, MD5 or SHA-1
 	// (not self-signed ones: nothing checks a self-signature).
 	WeakSignatures bool `yaml:"weak_signatures"`
-	// SelfSigned flags self-signed server certificates: off by default,
-	// as many devices and brokers inside a network use them on purpose.
+	// SelfSigned flags self-signed certificates, the servers' and the
+	// devices': off by default, as many devices and brokers inside a
+	// network use them on purpose.
 	SelfSigned bool `yaml:"self_signed"`
 	// MinVersion is the lowest negotiated version that is not flagged:
 	// SSLv3, TLSv10, TLSv11, TLSv12 or TLSv13.
@@ -216,7 +217,7 @@ func (d *weakTLS) cert(s *schema.Session, c *schema.Cert, client bool, report fu
 			r.Summary = fmt.Sprintf("%s is signed with %s, which can be forged", whose, c.SigAlg)
 		})
 	}
-	if d.cfg.SelfSigned && !client && c.SelfSigned {
+	if d.cfg.SelfSigned && c.SelfSigned {
 		d.certReport(s, c, client, certSelfSigned, detect.Low, report, func(r *detect.Report, whose string) {
 			r.Summary = fmt.Sprintf("%s is self-signed: clients can only trust it by pinning it, or by not checking", whose)
 		})
