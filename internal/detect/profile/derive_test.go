@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -155,5 +156,31 @@ func TestDeriveOff(t *testing.T) {
 	d := newDetector(t, cfg, profileJSON(`{"name":"tcp","metric":"aws:listening-tcp-ports","criteria":{"comparisonOperator":"in-port-set","value":{"ports":[554]}}}`))
 	if rs := sessions(d, t0.Add(time.Hour), tcp("10.0.0.9", "10.0.0.5", 22, time.Minute)); len(rs) != 0 || len(d.derive.windows) != 0 {
 		t.Errorf("derived with derive_sessions off: %+v", rs)
+	}
+}
+
+// TestEngineDerived runs sessions through the detection engine: the
+// window closes on session time and the finding names the device.
+func TestEngineDerived(t *testing.T) {
+	d := newDetector(t, DefaultConfig(), profileJSON(`{"name":"tcp","metric":"aws:listening-tcp-ports","criteria":{"comparisonOperator":"in-port-set","value":{"ports":[22]}}}`))
+	e, sink := newEngine(t, d)
+	var batch []schema.Session
+	for i := range 20 {
+		batch = append(batch, *tcp("10.0.0.9", "10.0.0.5", 23, time.Duration(i)*time.Minute))
+	}
+	if err := e.WriteSessions(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fs := sink.latest()
+	if len(fs) != 1 {
+		t.Fatalf("%d findings: %+v", len(fs), sink.writes)
+	}
+	for _, f := range fs {
+		if f.Rule != "P/tcp" || !slices.Equal(f.Entities, []string{"ip:10.0.0.5"}) || !f.Time.Equal(t0.Add(5*time.Minute)) {
+			t.Errorf("finding %+v", f)
+		}
 	}
 }
