@@ -100,7 +100,7 @@ type beaconing struct {
 	cfg     BeaconConfig
 	pairs   map[beaconKey]*series
 	callers map[beaconKey]*callers // by destination: the key without its source
-	free    []*series // idle series kept for reuse
+	free    []*series              // idle series kept for reuse
 	evicted uint64
 	sweep   sweeper
 	// scratch buffers for scoring, reused so that scoring allocates nothing.

@@ -86,9 +86,9 @@ type exfilSource struct {
 	recent   []float64 // the totals of the last PeakWindows windows, a ring
 	recentAt int
 	top      netip.Addr // destination of the window's largest transfer
-	topBytes       float64
-	examples       []ref
-	fired          bool
+	topBytes float64
+	examples []ref
+	fired    bool
 }
 
 // exfiltration compares each internal source's bytes sent outside per

@@ -31,7 +31,6 @@ var localNet = netip.MustParsePrefix("10.0.0.0/8")
 var (
 	mdnsGroup = &node{ip: netip.MustParseAddr("224.0.0.251"), segment: "unknown-private"}
 	ssdpGroup = &node{ip: netip.MustParseAddr("239.255.255.250"), segment: "unknown-private"}
-	broadcast = &node{ip: netip.MustParseAddr("255.255.255.255"), segment: "unknown-private"}
 	nbBcast   = &node{ip: netip.MustParseAddr("10.20.255.255"), segment: "prod"}
 )
 

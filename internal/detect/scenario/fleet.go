@@ -39,12 +39,10 @@ var roleNames = [...]string{"sensor", "camera", "plc", "web", "app", "db", "wind
 
 func (r role) String() string { return roleNames[r] }
 
-// device is a monitored device or VM with its role and the state its
-// behaviours carry from hour to hour.
+// device is a monitored device or VM and its role.
 type device struct {
 	node
-	role  role
-	state deviceState
+	role role
 }
 
 // fleet is the network: the devices and VMs the scenario counts, and
