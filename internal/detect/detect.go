@@ -70,6 +70,18 @@ type Report struct {
 	// scores, thresholds) by name.
 	Sessions []string
 	Values   map[string]float64
+	// Clear says the condition is over (an alarm's consecutive clearing
+	// datapoints were seen): the open finding with this DedupeKey clears
+	// now rather than after its quiet time. Only Tenant, Rule, Entities
+	// and DedupeKey are read; nothing is raised.
+	Clear bool
+}
+
+// Finisher is a Detector with work pending when the input ends (a window
+// still open when a capture ends): the engine calls Finish at Close,
+// before its last tick.
+type Finisher interface {
+	Finish(now time.Time, report func(Report))
 }
 
 // Severity orders findings.

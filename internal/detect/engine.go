@@ -146,8 +146,9 @@ func (e *Engine) Advance(ctx context.Context, now time.Time) error {
 	return e.flush(ctx)
 }
 
-// Close ticks the detectors a last time, writes every finding changed
-// since it was last written, saves the suppressions and closes the sink.
+// Close lets Finishers report what is pending, ticks the detectors a
+// last time, writes every finding changed since it was last written,
+// saves the suppressions and closes the sink.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -156,6 +157,11 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	if !e.now.IsZero() {
+		for i, d := range e.detectors {
+			if f, ok := d.(Finisher); ok {
+				f.Finish(e.now, e.reporters[i])
+			}
+		}
 		e.tick()
 	}
 	for _, t := range e.dirty {

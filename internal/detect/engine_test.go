@@ -225,3 +225,43 @@ func TestDetectorEvictionsExported(t *testing.T) {
 		t.Errorf("evictions of the two tally detectors: %v, want 7", got)
 	}
 }
+
+// finishing reports once at Close, and clears its finding on a port-80
+// session.
+type finishing struct{ fake }
+
+func (f *finishing) Finish(now time.Time, report func(Report)) {
+	report(Report{Rule: "pending", Entities: []string{"ip:10.0.0.9"}, DedupeKey: "pending", Summary: "reported at the end"})
+}
+
+func TestClearReportAndFinish(t *testing.T) {
+	sink := &memSink{}
+	det := &finishing{fake{name: "scan", on: func(s *schema.Session, report func(Report)) {
+		r := Report{Rule: "horizontal-scan", Entities: []string{"ip:" + s.Orig.IP.String()}, DedupeKey: "k"}
+		r.Clear = s.Resp.Port == 80
+		report(r)
+	}}}
+	e := newEngine(t, DefaultConfig(), sink, det)
+	write(t, e, session("C1", 0, 22))
+	write(t, e, session("C2", time.Second, 80))
+	got := sink.latest()
+	if len(got) != 1 || got[0].State != StateCleared {
+		t.Fatalf("after a Clear report: %+v", got)
+	}
+	write(t, e, session("C3", 2*time.Second, 80)) // nothing open: a Clear raises nothing
+	if len(sink.latest()) != 1 {
+		t.Errorf("a Clear report raised a finding: %+v", sink.latest())
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	for _, f := range sink.latest() {
+		if f.Rule == "pending" && f.State == StateActive {
+			pending++
+		}
+	}
+	if pending != 1 {
+		t.Errorf("Finish's report is not among the findings: %+v", sink.latest())
+	}
+}

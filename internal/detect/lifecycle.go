@@ -30,6 +30,13 @@ func (e *Engine) handle(d int, r *Report) {
 	if k.dedupe == "" {
 		k.dedupe = r.Rule + "|" + strings.Join(sortedUnique(r.Entities), ",")
 	}
+	if r.Clear {
+		if t, ok := e.open[k]; ok {
+			e.close(t, StateCleared)
+			e.m.cleared.Inc()
+		}
+		return
+	}
 	if t, ok := e.open[k]; ok {
 		t.fold(r, e.cfg.MaxSessions)
 		e.touch(t)
