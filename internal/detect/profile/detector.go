@@ -114,6 +114,18 @@ func (d *Detector) Tick(now time.Time, report func(detect.Report)) {
 	}
 }
 
+// Finish evaluates the derivation window still open when the input
+// ends, if the input covered at least half of it: a capture that stops
+// mid-window still gives its last datapoint, but a sliver of a window
+// would read as a device gone quiet.
+func (d *Detector) Finish(now time.Time, report func(detect.Report)) {
+	dv := &d.derive
+	if !dv.on || dv.start.IsZero() || now.Sub(dv.start) < d.cfg.Window/2 {
+		return
+	}
+	dv.roll(dv.start.Add(d.cfg.Window), report)
+}
+
 // Device kinds: a thing that reports metrics, or a session endpoint
 // known by its asset id or, failing that, its address.
 const (
@@ -226,8 +238,12 @@ func (d *Detector) datapoint(dev *device, name string, t time.Time, value float6
 			bad = r.offending(list)
 			violation = len(bad) > 0
 		}
-		if d.step(dev, r, violation) {
+		switch active, cleared := d.step(dev, r, violation); {
+		case active:
 			report(d.report(dev, r, s, t, v, threshold, bad))
+		case cleared:
+			report(detect.Report{Time: t, Tenant: dev.key.tenant, Rule: r.id, Entities: dev.entities,
+				DedupeKey: r.id + "|" + dev.entities[0], Clear: true})
 		}
 	}
 	if s != nil && d.learn[name] {
@@ -236,9 +252,10 @@ func (d *Detector) datapoint(dev *device, name string, t time.Time, value float6
 }
 
 // step moves the behaviour's alarm for the device on by one datapoint
-// and says whether it is in alarm after it: alarms after toAlarm
-// violations in a row, clears after toClear normal datapoints in a row.
-func (d *Detector) step(dev *device, r *rule, violation bool) bool {
+// and says whether it is in alarm after it, and whether this datapoint
+// cleared it: alarms after toAlarm violations in a row, clears after
+// toClear normal datapoints in a row.
+func (d *Detector) step(dev *device, r *rule, violation bool) (active, cleared bool) {
 	if dev.alarms == nil {
 		dev.alarms = make([]alarm, len(d.rules))
 	}
@@ -247,16 +264,17 @@ func (d *Detector) step(dev *device, r *rule, violation bool) bool {
 		a.normals = 0
 		a.violations = min(a.violations+1, 10)
 		a.active = a.active || a.violations >= r.toAlarm
-		return a.active
+		return a.active, false
 	}
 	a.violations = 0
 	if a.active {
 		a.normals++
 		if a.normals >= r.toClear {
 			a.active, a.normals = false, 0
+			return false, true
 		}
 	}
-	return a.active
+	return a.active, false
 }
 
 type popKey struct {

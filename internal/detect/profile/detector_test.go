@@ -64,16 +64,21 @@ func TestAlarmStateMachine(t *testing.T) {
 			d := newDetector(t, DefaultConfig(), profileJSON(tc.behavior))
 			name := d.rules[0].metric
 			var got strings.Builder
+			var wasAlarm bool
 			for i, p := range tc.points {
 				m := metric("cam-1", name, time.Duration(i)*5*time.Minute, p.v, p.list...)
 				if p.list != nil && len(p.list) == 0 {
 					m.List = []string{}
 				}
-				if rs := feed(d, m); len(rs) > 0 {
+				switch rs := feed(d, m); {
+				case len(rs) > 0 && !rs[0].Clear:
 					got.WriteByte('A')
-				} else {
+				case len(rs) > 0 && (!wasAlarm || rs[0].DedupeKey == ""):
+					t.Errorf("datapoint %d: a Clear report %+v without an alarm to clear", i, rs[0])
+				default:
 					got.WriteByte('.')
 				}
+				wasAlarm = strings.HasSuffix(got.String(), "A")
 			}
 			if got.String() != tc.alarms {
 				t.Errorf("alarms %s, want %s", got.String(), tc.alarms)
