@@ -15,8 +15,10 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/detect"
+	"github.com/osprey-ndr/osprey/internal/detect/audit"
 	"github.com/osprey-ndr/osprey/internal/detect/behave"
 	"github.com/osprey-ndr/osprey/internal/detect/policy"
+	"github.com/osprey-ndr/osprey/internal/detect/profile"
 	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
@@ -54,6 +56,18 @@ func newDetection(cfg config.Config, sink detect.FindingSink, reg prometheus.Reg
 				Help: "CEL conditions of policy rules that failed to evaluate (and did not fire).",
 			}, func() float64 { return float64(d.policy.EvalErrors()) }))
 		}
+	}
+	audits, err := audit.New(c.Audits)
+	if err != nil {
+		return nil, fmt.Errorf("detect.audits: %w", err)
+	}
+	dets = append(dets, audits...)
+	if len(c.Profiles.Files) > 0 {
+		pd, err := profile.New(c.Profiles)
+		if err != nil {
+			return nil, fmt.Errorf("detect.profiles: %w", err)
+		}
+		dets = append(dets, pd)
 	}
 	var opts []detect.Option
 	if reg != nil {

@@ -4,12 +4,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"gopkg.in/yaml.v3"
 )
 
 func write(t *testing.T, body string) string {
@@ -104,5 +106,64 @@ func TestExampleFileIsTheDefaults(t *testing.T) {
 	// The file writes empty lists as [] where the defaults hold nil.
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty(), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("docs/osprey.example.yaml differs from DefaultConfig (-default +file):\n%s", diff)
+	}
+}
+
+// Every key of the defaults is in the example, so that it documents the
+// whole configuration (a key missing from the file would pass the test
+// above: loading starts from the defaults).
+func TestExampleFileListsEveryKey(t *testing.T) {
+	want := map[string]bool{}
+	yamlKeys(reflect.TypeOf(Config{}), "", want)
+	data, err := os.ReadFile("../../docs/osprey.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	nodeKeys(doc.Content[0], "", have)
+	for k := range want {
+		if !have[k] {
+			t.Errorf("docs/osprey.example.yaml lacks %s", k)
+		}
+	}
+}
+
+// yamlKeys lists the key paths of a config struct, inline structs
+// flattened; maps and non-struct values end a path, and optional
+// sections (pointers, absent by default) are left out.
+func yamlKeys(t reflect.Type, prefix string, out map[string]bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			continue
+		}
+		if opts == "inline" {
+			yamlKeys(ft, prefix, out)
+			continue
+		}
+		if tag == "" || tag == "-" {
+			continue
+		}
+		out[prefix+tag] = true
+		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Time{}) && !reflect.PointerTo(ft).Implements(reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()) {
+			yamlKeys(ft, prefix+tag+".", out)
+		}
+	}
+}
+
+func nodeKeys(n *yaml.Node, prefix string, out map[string]bool) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := prefix + n.Content[i].Value
+		out[k] = true
+		nodeKeys(n.Content[i+1], k+".", out)
 	}
 }

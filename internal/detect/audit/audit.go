@@ -11,7 +11,7 @@
 // repeat_every for each finding, and the engine folds the reports by
 // dedupe key and clears a finding once they stop. Time comes from the
 // sessions, never the clock, and every check bounds its memory with caps
-// whose evictions it counts (Evictor). docs/audits.md describes each
+// whose evictions it counts (detect.Evictor). docs/audits.md describes each
 // check, its AWS counterpart, its keys and its limits.
 package audit
 
@@ -49,13 +49,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// Evictor is implemented by every check: how many tracked keys were
-// dropped because a memory cap was reached. The caller exports it as a
-// metric.
-type Evictor interface {
-	Evictions() uint64
-}
-
 // part is one check's entry in the table New and Validate walk.
 type part struct {
 	key      string
@@ -91,7 +84,7 @@ func (c Config) Validate() error {
 }
 
 // New builds the enabled checks. It only allocates their empty state.
-// All of them implement Evictor and detect.Ticker (to expire what they
+// All of them implement detect.Evictor and detect.Ticker (to expire what they
 // remember).
 func New(cfg Config) ([]detect.Detector, error) {
 	if err := cfg.Validate(); err != nil {

@@ -18,7 +18,7 @@ func TestNew(t *testing.T) {
 	names := map[string]bool{}
 	for _, d := range ds {
 		names[d.Name()] = true
-		_, evicts := d.(Evictor)
+		_, evicts := d.(detect.Evictor)
 		_, ticks := d.(detect.Ticker)
 		if !evicts || !ticks {
 			t.Errorf("%s: evictor %v ticker %v, want both", d.Name(), evicts, ticks)
