@@ -192,3 +192,43 @@ func TestFindingsVerdict(t *testing.T) {
 		t.Errorf("ack of an unknown finding: %v %s", err, e)
 	}
 }
+
+// TestProfileOnFlowLogs: a Device Defender profile applied to metrics
+// derived from flow records (the web server 10.0.0.8 answers on 80, the
+// profile allows 443 only) raises a profile finding; the profile files
+// validate and export as AWS's JSON.
+func TestProfileOnFlowLogs(t *testing.T) {
+	dir := t.TempDir()
+	flows, prof, cfg, out := filepath.Join(dir, "flows.log"), filepath.Join(dir, "web.json"), filepath.Join(dir, "osprey.yaml"), filepath.Join(dir, "f.jsonl")
+	// The web server's answers: a flow record from port 80.
+	reply := "2 123456789012 eni-0a 10.0.0.8 10.0.0.7 80 51000 6 8 20000 1700000005 1700000010 ACCEPT OK\n"
+	os.WriteFile(flows, []byte(scanFlowLog()+reply), 0o644)
+	os.WriteFile(prof, []byte(`{"securityProfileName": "Web", "behaviors": [{"name": "tls-only",
+  "metric": "aws:listening-tcp-ports", "criteria": {"comparisonOperator": "in-port-set", "value": {"ports": [443]}}}]}`), 0o644)
+	os.WriteFile(cfg, []byte("detect:\n  profiles: {files: ["+prof+"], window: 10s, targets: {Web: {cidrs: [10.0.0.8/32]}}}\n"), 0o644)
+	if _, e, err := osprey(t, "read", "--config", cfg, "--output", "none", "--findings", out, flows); err != nil {
+		t.Fatal(err, e)
+	}
+	var got []schema.Finding
+	for _, f := range readFindingsFile(t, out) {
+		if f.Detector == "profile" {
+			got = append(got, f)
+		}
+	}
+	if len(got) != 1 || got[0].Rule != "Web/tls-only" || !strings.Contains(strings.Join(got[0].Entities, " "), "ip:10.0.0.8") {
+		t.Fatalf("profile findings %+v", got)
+	}
+
+	if o, e, err := osprey(t, "profile", "validate", prof); err != nil || !strings.Contains(o, "1 profiles, 1 behaviours: valid") {
+		t.Errorf("validate: %v %s %s", err, o, e)
+	}
+	exported, e, err := osprey(t, "profile", "export", "--config", cfg, "--configured")
+	if err != nil || !strings.Contains(exported, `"securityProfileName": "Web"`) || !strings.Contains(exported, `"in-port-set"`) {
+		t.Errorf("export: %v %s\n%s", err, e, exported)
+	}
+	os.WriteFile(prof, []byte(`{"securityProfileName": "Web", "behaviors": [{"name": "tls-only",
+  "metric": "aws:listening-tcp-ports", "criteria": {"comparisonOperator": "greater-than", "value": {"ports": [443]}}}]}`), 0o644)
+	if _, e, err := osprey(t, "profile", "validate", prof); err == nil || !strings.Contains(e, "tls-only") || !strings.Contains(e, "comparisonOperator") {
+		t.Errorf("an operator the metric does not take: %v %s", err, e)
+	}
+}
