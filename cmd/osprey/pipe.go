@@ -40,6 +40,10 @@ type pipe struct {
 	out    interface{ Close() error }
 	// stopDetect ends the detection's clock and policy reloads.
 	stopDetect context.CancelFunc
+	// st and det, with a store, are what the API serves: the store's
+	// queries and the live engine's findings (nil without them).
+	st  store.Store
+	det *detection
 }
 
 type pipeOpts struct {
@@ -88,12 +92,14 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		sink = pipeline.Tee(sink, ss)
 		p.metrics = metricStore{ss.st}
 		p.sync = ss.Writer.Sync
+		p.st = ss.st
 		if cfg.Detect.Enabled {
 			det, err := newDetection(cfg, detect.NewStoreSink(ss.st, 0), p.reg, log)
 			if err != nil {
 				sink.Close()
 				return p, err
 			}
+			p.det = det
 			// First, so that its last findings are stored before the store closes.
 			sink = pipeline.Tee(det, sink)
 			p.metrics = metricTee{p.metrics, det}
