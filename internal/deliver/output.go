@@ -69,9 +69,9 @@ func NewOutput(cfg Config, enc Encoder, dst Destination, opts Options) (*Output,
 	}
 	o := &Output{
 		cfg: cfg, route: newRoute(cfg, opts.Tags), enc: enc, dst: dst, q: q,
-		dead:    deadLetter{path: cfg.DeadLetter, output: cfg.Name},
-		m:       m.of(cfg.Name),
-		onError: opts.OnError,
+		dead:     deadLetter{path: cfg.DeadLetter, output: cfg.Name},
+		m:        m.of(cfg.Name),
+		onError:  opts.OnError,
 		draining: make(chan struct{}), done: make(chan struct{}),
 	}
 	if o.dead.path == "" {
