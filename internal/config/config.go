@@ -23,6 +23,7 @@ type Config struct {
 	Store   Store   `yaml:"store"`
 	Collect Collect `yaml:"collect"`
 	Detect  Detect  `yaml:"detect"`
+	Outputs Outputs `yaml:"outputs"`
 }
 
 // Store is where sessions, rollups, metrics, devices and findings are
@@ -301,5 +302,6 @@ func (c Config) Validate() error {
 	}
 	errs = append(errs, c.Collect.validate())
 	errs = append(errs, c.Detect.validate())
+	errs = append(errs, c.Outputs.validate())
 	return errors.Join(errs...)
 }
