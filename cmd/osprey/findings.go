@@ -102,10 +102,10 @@ func changeFinding(cmd *cobra.Command, g *globals, o *findingsOpts, id, verdict 
 	if err != nil {
 		return err
 	}
-	if len(found) == 0 {
+	if len(found.Findings) == 0 {
 		return fmt.Errorf("no finding %s in tenant %q", id, tenant)
 	}
-	f := found[0]
+	f := found.Findings[0]
 	if verdict == "" || verdict == detect.TruePositive {
 		if f, err = detect.AcknowledgeStored(f, verdict, o.note); err != nil {
 			return err
@@ -127,19 +127,28 @@ func suppressFinding(ctx context.Context, cmd *cobra.Command, cfg config.Config,
 	if err != nil {
 		return err
 	}
-	stored, err := st.Findings(ctx, store.FindingQuery{Scope: store.Scope{Tenant: f.Tenant}, Detector: f.Detector, Rule: f.Rule, Limit: 10000})
-	if err != nil {
-		return err
-	}
-	closed, err := detect.ApplySuppressions(stored, []detect.Suppression{s})
-	if err != nil {
-		return err
-	}
-	if err := st.UpsertFindings(ctx, closed); err != nil {
-		return err
+	q := store.FindingQuery{Scope: store.Scope{Tenant: f.Tenant}, Detector: f.Detector, Rule: f.Rule, Limit: 10000}
+	n := 0
+	for {
+		page, err := st.Findings(ctx, q)
+		if err != nil {
+			return err
+		}
+		closed, err := detect.ApplySuppressions(page.Findings, []detect.Suppression{s})
+		if err != nil {
+			return err
+		}
+		if err := st.UpsertFindings(ctx, closed); err != nil {
+			return err
+		}
+		n += len(closed)
+		if page.Next == "" {
+			break
+		}
+		q.Cursor = page.Next
 	}
 	out := cmd.OutOrStdout()
-	fmt.Fprintf(out, "suppression %s (%s %s %v): %d stored findings closed as %s\n", s.ID, s.Detector, s.Rule, s.Entities, len(closed), verdict)
+	fmt.Fprintf(out, "suppression %s (%s %s %v): %d stored findings closed as %s\n", s.ID, s.Detector, s.Rule, s.Entities, n, verdict)
 	if cfg.Detect.SuppressionFile == "" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning: detect.suppression_file is not set: later reports will raise findings again")
 		return nil

@@ -75,7 +75,7 @@ days ago).`,
 	f.StringVar(&o.since, "since", "", "from this time (inclusive)")
 	f.StringVar(&o.until, "until", "", "to this time (exclusive)")
 	f.IntVar(&o.limit, "limit", 0, "rows (search: 100 a page; top: 10; series: 10 series; matrix: all cells)")
-	f.StringVar(&o.cursor, "cursor", "", "search: continue after this position (printed after a full page)")
+	f.StringVar(&o.cursor, "cursor", "", "search and --findings: continue after this position (printed after a full page)")
 	f.BoolVar(&o.devices, "devices", false, "list the device inventory, most recently seen first (docs/devices.md)")
 	f.StringVar(&o.category, "category", "", "with --devices: only this category (camera, plc, …)")
 	f.BoolVar(&o.findings, "findings", false, "list findings, most recently first seen first (docs/findings.md)")
@@ -141,12 +141,16 @@ func runQuery(cmd *cobra.Command, g *globals, o *queryOpts) error {
 		}
 		return render(out, o.output, devs, []string{"id", "category", "vendor", "os", "names", "ips", "last_seen"}, deviceRow)
 	case o.findings:
-		fs, err := st.Findings(ctx, store.FindingQuery{Scope: sc, Detector: o.detector, Rule: o.rule, State: o.state,
-			MinSeverity: o.severity, Entity: o.entity, Limit: o.limit})
+		page, err := st.Findings(ctx, store.FindingQuery{Scope: sc, Detector: o.detector, Rule: o.rule, State: o.state,
+			MinSeverity: o.severity, Entity: o.entity, Limit: o.limit, Cursor: o.cursor})
 		if err != nil {
 			return err
 		}
-		return render(out, o.output, fs, []string{"first_seen", "detector", "rule", "severity", "state", "entities", "summary"}, findingRow)
+		err = render(out, o.output, page.Findings, []string{"first_seen", "detector", "rule", "severity", "state", "entities", "summary"}, findingRow)
+		if err == nil && page.Next != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "more: --cursor %s\n", page.Next)
+		}
+		return err
 	case o.top != "":
 		rows, err := st.Top(ctx, store.TopQuery{Scope: sc, Filter: expr, Dimension: o.top, By: by, Limit: o.limit})
 		if err != nil {

@@ -36,9 +36,9 @@ type Store interface {
 
 	// Devices lists a tenant's inventory, most recently seen first.
 	Devices(ctx context.Context, q DeviceQuery) ([]schema.Device, error)
-	// Findings lists a tenant's findings in their latest state, most
-	// recently first seen first.
-	Findings(ctx context.Context, q FindingQuery) ([]schema.Finding, error)
+	// Findings pages through a tenant's findings in their latest state,
+	// most recently first seen first.
+	Findings(ctx context.Context, q FindingQuery) (FindingPage, error)
 
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
@@ -177,7 +177,14 @@ type FindingQuery struct {
 	// MinSeverity keeps findings at least this severe (info < low <
 	// medium < high < critical).
 	MinSeverity string
-	Limit       int // default 100, at most 10 000
+	Limit       int    // default 100, at most 10 000
+	Cursor      string // from the previous page's Next
+}
+
+// FindingPage is one page; Next is empty on the last.
+type FindingPage struct {
+	Findings []schema.Finding
+	Next     string
 }
 
 // Severities are the finding severities, least severe first.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,10 +13,20 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store"
 )
 
-// Findings lists a tenant's findings, most recently first seen first.
-func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Finding, error) {
+// Findings pages through a tenant's findings, most recently first seen
+// first (ties by id); the cursor is the last one's time and id.
+func (db *DB) Findings(ctx context.Context, q store.FindingQuery) (store.FindingPage, error) {
 	var args []any
 	conds := []string{"tenant = " + db.bind(&args, q.Tenant)}
+	if q.Cursor != "" {
+		a, id, ok := strings.Cut(q.Cursor, ".")
+		t, err := strconv.ParseInt(a, 36, 64)
+		if !ok || err != nil || id == "" {
+			return store.FindingPage{}, fmt.Errorf("findings: bad cursor %q", q.Cursor)
+		}
+		t1, t2, i := db.bind(&args, t), db.bind(&args, t), db.bind(&args, id)
+		conds = append(conds, "(time_us < "+t1+" OR (time_us = "+t2+" AND id > "+i+"))")
+	}
 	if !q.Since.IsZero() {
 		conds = append(conds, "time_us >= "+db.bind(&args, q.Since.UnixMicro()))
 	}
@@ -33,7 +44,7 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Find
 	if q.MinSeverity != "" {
 		i := slices.Index(store.Severities, q.MinSeverity)
 		if i < 0 {
-			return nil, fmt.Errorf("findings: severity %q: want one of %s", q.MinSeverity, strings.Join(store.Severities, ", "))
+			return store.FindingPage{}, fmt.Errorf("findings: severity %q: want one of %s", q.MinSeverity, strings.Join(store.Severities, ", "))
 		}
 		var in []string
 		for _, s := range store.Severities[i:] {
@@ -50,10 +61,10 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Find
 	}
 	query := "SELECT id, time_us, detector, rule, severity, entities, evidence, state, dedupe_key, technique FROM " +
 		db.D.Latest("findings") + " WHERE " + strings.Join(conds, " AND ") +
-		fmt.Sprintf(" ORDER BY time_us DESC, id LIMIT %d", limit)
+		fmt.Sprintf(" ORDER BY time_us DESC, id LIMIT %d", limit+1)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("findings: %w", err)
+		return store.FindingPage{}, fmt.Errorf("findings: %w", err)
 	}
 	defer rows.Close()
 	var out []schema.Finding
@@ -63,7 +74,7 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Find
 		var ev string
 		if err := rows.Scan(&f.ID, &t, &f.Detector, &f.Rule, &f.Severity, db.D.ListScanner(&f.Entities), &ev,
 			&f.State, &f.DedupeKey, &f.Technique); err != nil {
-			return nil, fmt.Errorf("findings: %w", err)
+			return store.FindingPage{}, fmt.Errorf("findings: %w", err)
 		}
 		f.Time = time.UnixMicro(t).UTC()
 		if ev != "" && ev != "{}" {
@@ -71,5 +82,14 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]schema.Find
 		}
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return store.FindingPage{}, fmt.Errorf("findings: %w", err)
+	}
+	page := store.FindingPage{Findings: out}
+	if len(out) > limit {
+		page.Findings = out[:limit]
+		last := out[limit-1]
+		page.Next = strconv.FormatInt(last.Time.UnixMicro(), 36) + "." + last.ID
+	}
+	return page, nil
 }

@@ -322,17 +322,25 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Fatal(err)
 			}
 			var ids []string
-			for _, f := range got {
+			for _, f := range got.Findings {
 				ids = append(ids, f.ID)
 			}
 			if strings.Join(ids, " ") != c.want {
 				t.Errorf("findings %+v: %v, want %s", c.q, ids, c.want)
 			}
 		}
-		one, err := st.Findings(ctx, store.FindingQuery{ID: "f-1"})
-		if err != nil || len(one) != 1 {
-			t.Fatalf("finding f-1: %v %v", one, err)
+		first, err := st.Findings(ctx, store.FindingQuery{Limit: 1})
+		if err != nil || len(first.Findings) != 1 || first.Findings[0].ID != "f-2" || first.Next == "" {
+			t.Fatalf("first page of one: %+v %v", first, err)
 		}
+		second, err := st.Findings(ctx, store.FindingQuery{Limit: 1, Cursor: first.Next})
+		if err != nil || len(second.Findings) != 1 || second.Next != "" {
+			t.Fatalf("second page: %+v %v", second, err)
+		}
+		if _, err := st.Findings(ctx, store.FindingQuery{Cursor: "nonsense"}); err == nil {
+			t.Error("a bad cursor was taken")
+		}
+		one := second.Findings
 		if g := one[0]; g.State != "acknowledged" || !g.Time.Equal(Base) || fmt.Sprint(g.Entities) != "[ip:10.0.0.5 port:22]" ||
 			string(g.Evidence) != `{"count":3}` || g.Severity != "high" || g.DedupeKey != "k" {
 			t.Errorf("finding f-1 read back as %+v", g)
