@@ -24,6 +24,7 @@ type Config struct {
 	Collect Collect `yaml:"collect"`
 	Detect  Detect  `yaml:"detect"`
 	Outputs Outputs `yaml:"outputs"`
+	API     API     `yaml:"api"`
 }
 
 // Store is where sessions, rollups, metrics, devices and findings are
@@ -191,6 +192,7 @@ func DefaultConfig() Config {
 		},
 		Collect: defaultCollect(),
 		Detect:  defaultDetect(),
+		API:     defaultAPI(),
 	}
 }
 
@@ -303,5 +305,6 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Collect.validate())
 	errs = append(errs, c.Detect.validate())
 	errs = append(errs, c.Outputs.validate())
+	errs = append(errs, c.API.validate())
 	return errors.Join(errs...)
 }
