@@ -14,6 +14,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/collect"
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/daemon"
+	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/enrich"
@@ -38,6 +39,9 @@ type pipe struct {
 	health *daemon.Health
 	en     *enrich.Enricher
 	out    interface{ Close() error }
+	// outs are the configured outputs (nil without any); they stop
+	// after the sessions, so that the last findings are queued.
+	outs *outputs
 	// stopDetect ends the detection's clock and policy reloads.
 	stopDetect context.CancelFunc
 	// st and det, with a store, are what the API serves: the store's
@@ -75,6 +79,16 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 	if err != nil {
 		return p, err
 	}
+	dataDir := o.storeDir
+	if dataDir == "" {
+		dataDir = cfg.Store.Path
+	}
+	if p.outs, err = newOutputs(cfg, nil, dataDir, p.reg, log, func() *enrich.Enricher { return p.en }); err != nil {
+		return p, err
+	}
+	if p.outs != nil && p.outs.Wants(deliver.KindSession) {
+		sink = pipeline.Tee(sink, p.outs.sessions())
+	}
 	var inv *devices.Inventory
 	if o.store {
 		if cfg.Devices.Enabled {
@@ -94,7 +108,11 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		p.sync = ss.Writer.Sync
 		p.st = ss.st
 		if cfg.Detect.Enabled {
-			det, err := newDetection(cfg, detect.NewStoreSink(ss.st, 0), p.reg, log)
+			var findings detect.FindingSink = detect.NewStoreSink(ss.st, 0)
+			if p.outs != nil {
+				findings = detect.Tee(findings, p.outs.findings())
+			}
+			det, err := newDetection(cfg, findings, p.reg, log)
 			if err != nil {
 				sink.Close()
 				return p, err
@@ -107,6 +125,17 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 			p.stopDetect = cancel
 			go det.live(dctx, cfg.Detect.TickEvery)
 		}
+	}
+	if p.outs != nil && p.outs.Wants(deliver.KindMetric) {
+		if p.metrics == nil {
+			p.metrics = p.outs.metrics()
+		} else {
+			p.metrics = metricTee{p.metrics, p.outs.metrics()}
+		}
+	}
+	if p.outs != nil {
+		// Not the daemon's context: its end must not cut the drain short.
+		p.outs.Start(context.WithoutCancel(ctx))
 	}
 	p.sessions = pipeline.Locked(sink)
 	if p.en, err = newEnricher(ctx, cfg, log); err != nil {
@@ -166,6 +195,9 @@ func (p *pipe) Close() error {
 	}
 	if p.sessions != nil {
 		errs = append(errs, p.sessions.Close())
+	}
+	if p.outs != nil {
+		errs = append(errs, p.outs.Close()) // drains for up to each output's drain_timeout
 	}
 	if p.en != nil {
 		errs = append(errs, p.en.Close())

@@ -15,6 +15,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/collect"
 	"github.com/osprey-ndr/osprey/internal/collect/flowlog"
 	"github.com/osprey-ndr/osprey/internal/config"
+	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/devices"
 	"github.com/osprey-ndr/osprey/internal/enrich"
 	"github.com/osprey-ndr/osprey/internal/pipeline"
@@ -35,6 +36,7 @@ type readOpts struct {
 	format   string
 	dead     string
 	findings string
+	outputs  []string
 }
 
 func newReadCmd(g *globals) *cobra.Command {
@@ -78,6 +80,7 @@ findings are stored too (unless detect.enabled is false).`,
 	f.StringVar(&o.format, "format", "auto", "input kind: auto (detect each file), pcap, vpc, vpc-parquet, azure or gcp")
 	f.StringVar(&o.dead, "dead-letter", "", "append flow-log lines that were rejected to this JSON-lines file (source, line, offset, field, reason, raw)")
 	f.StringVar(&o.findings, "findings", "", "run detection and write the findings to this JSON-lines file (\"-\" for stdout; docs/findings.md)")
+	f.StringSliceVar(&o.outputs, "outputs", nil, "deliver findings (and the sessions and metrics they ask for) to these outputs of the configuration, or \"all\" (docs/outputs.md)")
 	f.StringVar(&o.filter, "filter", "", `write only the sessions that match, e.g. 'dst.port in (22, 23) and bytes > 1MB' (docs/filter.md)`)
 	return cmd
 }
@@ -113,6 +116,17 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 		sink = pipeline.Tee(sink, ss)
 	}
+	outs, err := readOutputs(cfg, log, o)
+	if err != nil {
+		sink.Close()
+		return fmt.Errorf("--outputs: %w", err)
+	}
+	if outs != nil {
+		defer outs.Close() // after the sink: drains what the run queued
+		if outs.Wants(deliver.KindSession) {
+			sink = pipeline.Tee(sink, outs.sessions())
+		}
+	}
 	if o.filter != "" {
 		expr, err := filter.Parse(o.filter)
 		if err != nil {
@@ -121,7 +135,7 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 		sink = pipeline.Filter(sink, filter.Compile(expr))
 	}
-	fd, err := readDetection(cfg, log, o, ss)
+	fd, err := readDetectionTo(cfg, log, o, ss, outs)
 	if err != nil {
 		sink.Close()
 		return err
@@ -168,6 +182,10 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 	}
 	if pr != nil && pr.rejects != nil {
 		closeErr = errors.Join(closeErr, pr.rejects.Close())
+	}
+	if outs != nil {
+		closeErr = errors.Join(closeErr, outs.Close())
+		outs.report(cmd.ErrOrStderr())
 	}
 	if o.stats {
 		if pr != nil && pr.s != nil {

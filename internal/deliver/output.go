@@ -28,6 +28,8 @@ type Output struct {
 	encBuf []byte
 	recs   []Record
 
+	left int // records still queued when stopped
+
 	draining chan struct{}
 	cancel   context.CancelFunc
 	done     chan struct{}
@@ -86,6 +88,9 @@ func NewOutput(cfg Config, enc Encoder, dst Destination, opts Options) (*Output,
 
 // Name is the output's name.
 func (o *Output) Name() string { return o.cfg.Name }
+
+// Left is how many records stayed queued when the output stopped.
+func (o *Output) Left() int { return o.left }
 
 // Wants says whether the output carries events of kind k.
 func (o *Output) Wants(k Kind) bool { return o.route.kinds[k] }
@@ -165,6 +170,7 @@ func (o *Output) Stop() error {
 			o.cancel()
 			<-o.done
 		}
+		o.left, _ = o.q.Len()
 		err = errors.Join(o.dst.Close(), o.q.Close())
 	})
 	return err
