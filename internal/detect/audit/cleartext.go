@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/detect"
@@ -147,8 +148,8 @@ func (d *cleartextMgmt) protocolOf(s *schema.Session) *mgmtProtocol {
 	content := s.L7 != nil && s.L7.By == "content"
 	if content {
 		p := d.byApp[s.App]
-		if p != nil && p.name == "http" && byPort != p {
-			return nil // HTTP off its management ports: an API, a web app
+		if p != nil && p.name == "http" && (byPort != p || healthCheck(s.L7.HTTP)) {
+			return nil // HTTP off its management ports (an API, a web app), or a health check
 		}
 		return p // another protocol recognised on the port is not this one
 	}
@@ -190,4 +191,15 @@ func (d *cleartextMgmt) Session(s *schema.Session, report func(detect.Report)) {
 	r.Sessions = []string{refOf(s).String()}
 	r.Values = map[string]float64{"port": float64(s.Resp.Port), "serves": b2f(role == "serves")}
 	report(r)
+}
+
+// healthCheckers are the user agents of load balancers' and
+// orchestrators' health checks. A server answering them on port 80 or
+// 8080 shows that a service is up behind a balancer, not that a device
+// offers a management interface; a browser on the same port still
+// counts.
+var healthCheckers = []string{"ELB-HealthChecker/", "kube-probe/", "GoogleHC/", "Amazon-Route53-Health-Check-Service"}
+
+func healthCheck(h *schema.HTTP) bool {
+	return h != nil && slices.ContainsFunc(healthCheckers, func(p string) bool { return strings.HasPrefix(h.UserAgent, p) })
 }

@@ -13,6 +13,11 @@ func TestCleartextManagement(t *testing.T) {
 		return func(s *schema.Session) { s.App, s.L7 = name, &schema.L7{By: by} }
 	}
 	udp := func(s *schema.Session) { s.Proto, s.Transport = 17, "udp" }
+	probe := func(ua string) func(*schema.Session) {
+		return func(s *schema.Session) {
+			s.L7.HTTP = &schema.HTTP{Method: "GET", URI: "/healthz", UserAgent: ua, Status: 200}
+		}
+	}
 	refused := func(s *schema.Session) {
 		s.ConnState, s.History, s.RespPkts, s.OrigBytes, s.RespBytes = "REJ", "Sr", 1, 0, 0
 	}
@@ -38,6 +43,10 @@ func TestCleartextManagement(t *testing.T) {
 			"cleartext-management-http", "cleartext-management-http|ip:10.0.0.9", detect.Low, nil},
 		{"asset keyed", sess("10.0.0.5", "10.0.0.9", 5900, 0, time.Second, app("vnc", "port"), func(s *schema.Session) { s.Resp.Asset = "cam-7" }),
 			"cleartext-management-vnc", "cleartext-management-vnc|asset:cam-7", detect.Medium, []string{"asset:cam-7"}},
+		{"load balancer health checks", sess("10.0.0.5", "10.0.0.9", 80, 0, time.Second, app("http", "content"), probe("ELB-HealthChecker/2.0")), "", "", "", nil},
+		{"kubelet probes", sess("10.0.0.5", "10.0.0.9", 8080, 0, time.Second, app("http", "content"), probe("kube-probe/1.30")), "", "", "", nil},
+		{"a browser on the same port", sess("10.0.0.5", "10.0.0.9", 80, 0, time.Second, app("http", "content"), probe("Mozilla/5.0")),
+			"cleartext-management-http", "cleartext-management-http|ip:10.0.0.9", detect.Low, nil},
 		{"browsing over plain HTTP", sess("10.0.0.5", "198.51.100.7", 80, 0, time.Second, app("http", "content")), "", "", "", nil},
 		{"HTTP API off the management ports", sess("10.0.0.5", "10.0.0.9", 3000, 0, time.Second, app("http", "content")), "", "", "", nil},
 		{"TLS on the telnet port", sess("10.0.0.5", "10.0.0.9", 23, 0, time.Second, app("tls", "content")), "", "", "", nil},

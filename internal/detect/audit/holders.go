@@ -24,6 +24,25 @@ type holders struct {
 	returns  bool      // the key went back to a device after another one
 }
 
+// takeoverGrace is how long two devices' sessions may overlap and still
+// be one device moving: a device back at a new address (its lease
+// lapsed) reconnects while the broker still holds its old connection,
+// which the broker closes when the new CONNECT takes the client id over
+// — the old record ends a handshake after the new one starts. Clones
+// overlap for as long as both stay connected, or knock each other off
+// in turn, which the alternation test catches.
+const takeoverGrace = 10 * time.Second
+
+// overlapping says whether two sessions overlap other than by a
+// takeover: the later one started before the earlier one ended, and
+// either lies within it or overlaps it by more than takeoverGrace.
+func overlapping(s1, e1, s2, e2 time.Time) bool {
+	if s2.Before(s1) {
+		s1, e1, s2, e2 = s2, e2, s1, e1
+	}
+	return s2.Before(e1) && (!e1.Before(e2) || e1.Sub(s2) > takeoverGrace)
+}
+
 // tracker keeps, per key, the devices that used it and tells when two of
 // them used it at once (their sessions overlap) or in turn (A, B, then A
 // again). A device that merely changes address uses it before, then
@@ -69,10 +88,13 @@ func (tr *tracker[K]) observe(k K, s *schema.Session, e *schema.Endpoint) (h *ho
 	}
 	for i := range h.seats {
 		o := &h.seats[i]
-		if i == mine || s.Start.Sub(o.end) > tr.window {
+		// The window runs from the other device's last use to this
+		// record's end: a long connection's hourly record must not
+		// recall a device that left hours ago.
+		if i == mine || s.End.Sub(o.end) > tr.window {
 			continue
 		}
-		if s.Start.Before(o.end) && o.start.Before(s.End) {
+		if overlapping(s.Start, s.End, o.start, o.end) {
 			h.overlaps, conflict = true, true
 		}
 		// A new session of ours after another device's began since our

@@ -41,6 +41,12 @@ func TestSharedCert(t *testing.T) {
 			sess("10.0.0.5", "10.9.0.1", 8883, 0, 100*m, cert("aa")),
 		), "DEVICE_CERTIFICATE_SHARED_CHECK", "DEVICE_CERTIFICATE_SHARED_CHECK|aa")
 	})
+	t.Run("a short session within another", func(t *testing.T) {
+		one(t, run(d(),
+			sess("10.0.0.6", "10.9.0.1", 8883, 10*m, time.Second, cert("aa")),
+			sess("10.0.0.5", "10.9.0.1", 8883, 9*m, 2*m, cert("aa")),
+		), "DEVICE_CERTIFICATE_SHARED_CHECK", "DEVICE_CERTIFICATE_SHARED_CHECK|aa")
+	})
 	t.Run("one asset across addresses", func(t *testing.T) {
 		none(t, run(d(),
 			sess("10.0.0.5", "10.9.0.1", 8883, 0, 30*m, cert("aa"), asset("thing-1")),
@@ -110,6 +116,25 @@ func TestConflictingClientIDs(t *testing.T) {
 			ss = append(ss, sess("10.0.0.5", "10.9.0.1", 1883, time.Duration(i)*time.Minute, 50*s, mqtt("sensor-1")))
 		}
 		none(t, run(d(), ss...))
+	})
+	t.Run("a device back at a new address", func(t *testing.T) {
+		// Its lease lapsed while it was off; the broker still held the old
+		// connection and closed it when the new CONNECT took the id over,
+		// so the old record ends just after the new one starts.
+		none(t, run(d(),
+			sess("10.0.0.5", "10.9.0.1", 1883, 0, 3600*s, mqtt("envmon-1")),
+			sess("10.0.0.5", "10.9.0.1", 1883, 0, 3840*s+20*time.Millisecond, mqtt("envmon-1")),
+			sess("10.0.0.77", "10.9.0.1", 1883, 3840*s, 3600*s, mqtt("envmon-1")),
+			sess("10.0.0.77", "10.9.0.1", 1883, 3840*s, 7200*s, mqtt("envmon-1")),
+		))
+	})
+	t.Run("a long connection's record after the other device left", func(t *testing.T) {
+		// The meter writes the long connection once an hour; the other
+		// device's use ended more than the window before that record.
+		none(t, run(d(),
+			sess("10.0.0.6", "10.9.0.1", 1883, 600*s, 60*s, mqtt("plc-2")),
+			sess("10.0.0.5", "10.9.0.1", 1883, 0, 9000*s, mqtt("plc-2")),
+		))
 	})
 	t.Run("same id at two brokers", func(t *testing.T) {
 		none(t, run(d(),

@@ -33,6 +33,9 @@ func (g *gen) hour(from, to time.Time) {
 		}
 	}
 	g.admins(from, to)
+	for i, n := range g.fleet.envmons {
+		g.envmon(n, i, from, to)
+	}
 }
 
 // iotCommon: SNTP against the public pool (hourly, the classic periodic
@@ -60,8 +63,10 @@ func (g *gen) sensor(d *device, from, to time.Time) {
 	period := time.Duration(g.param(n, "period", 60, 300) * float64(time.Second))
 	g.every(n, "publish", from, to, period, 0.08, func(t time.Time) {
 		addr, t := g.resolve(n, brokerName, t, time.Minute)
+		// Mutual TLS 1.2, as AWS IoT authenticates things on 8883: both
+		// certificates are in the clear.
 		g.emit(conn{at: t, dur: g.jit(800*time.Millisecond, 0.5), orig: n, resp: public(addr), dport: 8883,
-			ob: g.between(1800, 2600), rb: g.between(3500, 4500), app: "tls", l7: tlsL7(brokerName)})
+			ob: g.between(1800, 2600), rb: g.between(3500, 4500), app: "tls", l7: tls12(brokerName, g.certs.broker, g.certs.device[d])})
 	})
 	g.every(n, "firmware", from, to, 12*time.Hour, 0.1, func(t time.Time) {
 		addr, t := g.resolve(n, fwName, t, 5*time.Minute)
@@ -80,7 +85,8 @@ func (g *gen) camera(d *device, from, to time.Time) {
 	g.iotCommon(d, from, to)
 	g.longFlow(n, "mqtt", from, to, 0.02, func(t time.Time) conn {
 		addr, _ := g.resolve(n, brokerName, t, time.Minute)
-		return conn{at: t.Add(50 * time.Millisecond), orig: n, resp: public(addr), dport: 8883, app: "tls", l7: tlsL7(brokerName)}
+		return conn{at: t.Add(50 * time.Millisecond), orig: n, resp: public(addr), dport: 8883, app: "tls",
+			l7: tls12(brokerName, g.certs.broker, g.certs.device[d])}
 	}, func() (uint64, uint64) { return g.between(150_000, 250_000), g.between(40_000, 60_000) })
 	g.longFlow(n, "rtsp", from, to, 0.01, func(t time.Time) conn {
 		return conn{at: t, orig: g.fleet.nvr, resp: n, dport: 554, app: "rtsp"}
@@ -165,8 +171,14 @@ func (g *gen) web(d *device, from, to time.Time) {
 	n := &d.node
 	g.poisson(from, to, 250, true, func(t time.Time) {
 		client := public(g.client())
+		// Older clients negotiate TLS 1.2 and see the site's certificate,
+		// the same on every web server behind the balancer.
+		l7 := tlsL7(webName)
+		if g.rng.IntN(5) == 0 {
+			l7 = tls12(webName, g.certs.web, nil)
+		}
 		g.emit(conn{at: t, dur: g.jit(5*time.Second, 0.9), orig: client, resp: n, dport: 443,
-			ob: g.between(600, 4000), rb: g.between(5_000, 200_000), app: "tls", l7: tlsL7(webName)})
+			ob: g.between(600, 4000), rb: g.between(5_000, 200_000), app: "tls", l7: l7})
 	})
 	g.every(n, "health", from, to, 30*time.Second, 0, func(t time.Time) {
 		g.emit(conn{at: t, dur: 3 * time.Millisecond, orig: g.fleet.lb, resp: n, dport: 80, ob: 110, rb: 160,
@@ -234,7 +246,7 @@ func (g *gen) vm(d *device, from, to time.Time) {
 		}
 		addr, t := g.resolve(n, metricsName, t, time.Minute)
 		g.emit(conn{at: t, dur: g.jit(65*time.Second, 0.1), orig: n, resp: public(addr), dport: 443,
-			ob: g.between(3000, 9000), rb: g.between(4000, 6000), app: "tls", l7: tlsL7(metricsName)})
+			ob: g.between(3000, 9000), rb: g.between(4000, 6000), app: "tls", l7: tls12(metricsName, g.certs.metrics, nil)})
 	})
 	scrape, check := uint16(9100), uint16(22)
 	if d.role == win {
@@ -281,7 +293,7 @@ func (g *gen) app(d *device, from, to time.Time) {
 	g.poisson(from, to, 30, true, func(t time.Time) {
 		addr, t := g.resolve(n, paymentName, t, 5*time.Minute)
 		g.emit(conn{at: t, dur: g.jit(600*time.Millisecond, 0.5), orig: n, resp: public(addr), dport: 443,
-			ob: g.between(1500, 3000), rb: g.between(1000, 2500), app: "tls", l7: tlsL7(paymentName)})
+			ob: g.between(1500, 3000), rb: g.between(1000, 2500), app: "tls", l7: tls12(paymentName, g.certs.payments, nil)})
 	})
 }
 

@@ -54,6 +54,9 @@ type fleet struct {
 
 	resolver, gateway, nvr, scada, monitor, bastion, lb *node
 	workstations                                        []*node
+	// envmons are environment monitors nobody put in the inventory: no
+	// asset id, an address from DHCP that changes when a lease lapses.
+	envmons []*node
 	// services are internet names and the addresses they resolve to.
 	services map[string][]netip.Addr
 }
@@ -102,6 +105,10 @@ func newFleet(cfg Config, rng *rand.Rand) *fleet {
 			asset: fmt.Sprintf("ws-%d", i+1), name: fmt.Sprintf("admin-ws-%d", i+1), tags: []string{"corp"}, segment: "corp",
 			mac: mac(rng), windows: true})
 	}
+	for i := range 2 {
+		f.envmons = append(f.envmons, &node{ip: netip.AddrFrom4([4]byte{10, 10, 1, byte(10 + i)}),
+			tags: []string{"iot"}, segment: "iot", mac: mac(rng)})
+	}
 	for i := range cfg.Devices {
 		r := []role{sensor, camera, plc}[i%3]
 		d := &device{role: r, node: node{ip: netip.AddrFrom4([4]byte{10, 10, byte(i / 200), byte(10 + i%200)}),
@@ -122,7 +129,7 @@ func newFleet(cfg Config, rng *rand.Rand) *fleet {
 		}
 		f.add(d)
 	}
-	for _, n := range append([]*node{f.resolver, f.gateway, f.nvr, f.scada, f.monitor, f.bastion, f.lb}, f.workstations...) {
+	for _, n := range append(append([]*node{f.resolver, f.gateway, f.nvr, f.scada, f.monitor, f.bastion, f.lb}, f.workstations...), f.envmons...) {
 		f.byIP[n.ip] = n
 	}
 	pool := func(name string, n int, a, b byte) {

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
 )
 
 // incident is a planned attack: the device involved (by index in the
@@ -14,7 +16,10 @@ import (
 type incident struct {
 	dev   int
 	label Label
-	emit  func(g *gen, d *device)
+	emit  func(g *gen, d *device) // its sessions, if any
+	// adjust alters the device's reported metrics within the label's
+	// window (after its start, up to its end), if it shows in them.
+	adjust func(m *schema.DeviceMetric, rng *rand.Rand)
 }
 
 // attack plans one incident of its kind on device d from at; strong
@@ -43,12 +48,21 @@ var attacks = []attack{
 	{"allowlist", append([]role{sensor, camera, plc}, sensor, camera, plc, web, db), planAllowlist},
 	{"threat_intel", everyone, planIntel},
 	{"policy", []role{web, app, db, sensor, camera, plc}, planPolicy},
+	{"profile_listening_port", []role{camera}, planProfilePort},
+	{"profile_threshold", []role{camera}, planProfileBytes},
+	{"profile_statistical", []role{sensor, camera}, planProfileConns},
+	{"profile_ml", []role{sensor, camera}, planProfileML},
+	{"device_certificate_shared", []role{sensor, camera}, planSharedCert},
+	{"conflicting_client_ids", []role{plc}, planClientID},
+	{"weak_tls", everyone, planWeakTLS},
+	{"cleartext_management", []role{plc, app, db, web}, planCleartextMgmt},
 }
 
 // longestIncident bounds an incident's duration, for placing it.
 const longestIncident = 6 * time.Hour
 
 type planner struct {
+	cfg Config
 	f   *fleet
 	rng *rand.Rand
 }
@@ -57,7 +71,7 @@ type planner struct {
 // day, spread in time and over the devices of the roles each kind
 // suits, alternating strong and modest.
 func plan(cfg Config, f *fleet, rng *rand.Rand) []incident {
-	p := &planner{f: f, rng: rng}
+	p := &planner{cfg: cfg, f: f, rng: rng}
 	span := time.Duration(cfg.Hours)*time.Hour - firstIncident - longestIncident - 30*time.Minute
 	slots := float64(len(attacks) * cfg.Incidents)
 	var out []incident

@@ -87,26 +87,48 @@ func Generate(cfg Config) (*Scenario, error) {
 	for _, in := range sc.incidents {
 		sc.labels = append(sc.labels, in.label)
 	}
+	// The cameras answer the NVR's ONVIF polls over plain HTTP, as most
+	// cameras do: a cleartext management interface the audit reports.
+	end := cfg.Start.Add(time.Duration(cfg.Hours) * time.Hour)
+	for _, d := range f.byRole[camera] {
+		l := NewLabel("cleartext_management", cfg.Start, end, []string{"asset:" + d.asset, "port:80"}, "cleartext-management-http")
+		l.Posture, l.Note = true, d.name+" serves ONVIF over plain HTTP"
+		sc.labels = append(sc.labels, l)
+	}
 	return sc, nil
 }
 
-// Labels are the injected incidents.
+// Labels are the injected incidents, and the fleet's standing
+// weaknesses (Label.Posture).
 func (sc *Scenario) Labels() []Label { return slices.Clone(sc.labels) }
 
-// Sessions generates the traffic hour by hour and yields it in batches
-// ordered by end time, as a sensor writes records when sessions end.
-// Each call generates the same sessions again.
-func (sc *Scenario) Sessions() iter.Seq[[]schema.Session] {
-	return func(yield func([]schema.Session) bool) {
+// Batch is a batch of records: sessions, or the device metrics agents
+// reported at one time. Exactly one of the two is set.
+type Batch struct {
+	Sessions []schema.Session
+	Metrics  []schema.DeviceMetric
+}
+
+// Records generates the traffic hour by hour and yields it in time
+// order: sessions in batches ordered by end time, as a sensor writes
+// records when sessions end, and every five minutes the metrics the
+// agent devices report for the window that just ended, after the
+// sessions that ended by then. Each call generates the same records
+// again.
+func (sc *Scenario) Records() iter.Seq[Batch] {
+	return func(yield func(Batch) bool) {
 		// Incidents draw from their own random source, so that the
 		// benign traffic is the same whatever is injected into it.
 		ig := newGen(sc.cfg, 4, "I")
 		for _, in := range sc.incidents {
-			in.emit(ig, ig.fleet.devices[in.dev])
+			if in.emit != nil {
+				in.emit(ig, ig.fleet.devices[in.dev])
+			}
 		}
 		injected := ig.out
 		sortByStart(injected)
 		g := newGen(sc.cfg, 3, "C")
+		mg := &metricGen{g: g, rng: rand.New(rand.NewPCG(sc.cfg.Seed, 5)), incidents: sc.incidents}
 		var pending []schema.Session
 		for h := range sc.cfg.Hours {
 			from := sc.cfg.Start.Add(time.Duration(h) * time.Hour)
@@ -121,15 +143,44 @@ func (sc *Scenario) Sessions() iter.Seq[[]schema.Session] {
 			sortByEnd(g.out)
 			cut := len(g.out)
 			if h < sc.cfg.Hours-1 {
-				cut, _ = slices.BinarySearchFunc(g.out, to, func(s schema.Session, t time.Time) int { return s.End.Compare(t) })
+				cut = endingBefore(g.out, to)
 			}
 			batch := g.out[:cut]
 			pending = slices.Clone(g.out[cut:])
-			if len(batch) > 0 && !yield(batch) {
+			for t := from.Add(reportEvery); !t.After(to); t = t.Add(reportEvery) {
+				k := endingBefore(batch, t.Add(1))
+				if k > 0 && !yield(Batch{Sessions: batch[:k]}) {
+					return
+				}
+				batch = batch[k:]
+				mg.out = nil
+				mg.window(t)
+				if !yield(Batch{Metrics: mg.out}) {
+					return
+				}
+			}
+			if len(batch) > 0 && !yield(Batch{Sessions: batch}) {
 				return
 			}
 		}
 	}
+}
+
+// Sessions yields the sessions of Records alone.
+func (sc *Scenario) Sessions() iter.Seq[[]schema.Session] {
+	return func(yield func([]schema.Session) bool) {
+		for b := range sc.Records() {
+			if len(b.Sessions) > 0 && !yield(b.Sessions) {
+				return
+			}
+		}
+	}
+}
+
+// endingBefore is how many of ss, sorted by end, end before t.
+func endingBefore(ss []schema.Session, t time.Time) int {
+	k, _ := slices.BinarySearchFunc(ss, t, func(s schema.Session, t time.Time) int { return s.End.Compare(t) })
+	return k
 }
 
 func sortByEnd(ss []schema.Session) {
@@ -151,6 +202,7 @@ type gen struct {
 	uidPrefix  string
 	uids       uint64
 	out        []schema.Session
+	certs      certs
 	state      map[*node]*deviceState
 	dnsCache   map[dnsKey]dnsEntry
 	intelIPs   map[netip.Addr]string
@@ -162,6 +214,7 @@ func newGen(cfg Config, stream uint64, uidPrefix string) *gen {
 		fleet: newFleet(cfg, rand.New(rand.NewPCG(cfg.Seed, 1))),
 		state: map[*node]*deviceState{}, dnsCache: map[dnsKey]dnsEntry{},
 		intelIPs: map[netip.Addr]string{}, intelNames: map[string]bool{}}
+	g.certs = newCerts(cfg, g.fleet)
 	for _, ind := range intelIndicators {
 		if ip, err := netip.ParseAddr(ind); err == nil {
 			g.intelIPs[ip] = ind

@@ -26,6 +26,10 @@ type Label struct {
 	Strength string
 	// Note says in a few words what was injected.
 	Note string
+	// Posture marks a standing weakness of the benign fleet that an
+	// audit rightly reports (cameras serving ONVIF over plain HTTP):
+	// neither an incident to detect nor a false finding.
+	Posture bool
 }
 
 // Expect is the finding a kind of incident should raise.
@@ -52,6 +56,16 @@ var Kinds = map[string]Expect{
 	"allowlist":             {"new-destination", []string{"new-destination"}},
 	"threat_intel":          {"threat-intel", []string{"threat-intel"}},
 	"policy":                {"policy", nil},
+	// Device Defender profiles (ProfilesJSON), by behaviour.
+	"profile_listening_port": {"profile", []string{"Cameras/Listening-TCP-ports"}},
+	"profile_threshold":      {"profile", []string{"Camera-traffic/Bytes-out"}},
+	"profile_statistical":    {"profile", []string{"Fleet-agents/Established-TCP"}},
+	"profile_ml":             {"profile", []string{"Fleet-agents/Messages-sent-ML"}},
+	// Audits; weak_tls and cleartext_management labels name their rule.
+	"device_certificate_shared": {"device-certificate-shared", []string{"DEVICE_CERTIFICATE_SHARED_CHECK"}},
+	"conflicting_client_ids":    {"conflicting-client-ids", []string{"CONFLICTING_CLIENT_IDS_CHECK"}},
+	"weak_tls":                  {"weak-tls", nil},
+	"cleartext_management":      {"cleartext-management", nil},
 }
 
 // NewLabel fills the detector and rules of kind from Kinds; rules are
@@ -79,6 +93,7 @@ type Report struct {
 	Findings    int // distinct findings (ids), not reports
 	True        int // findings that match a label
 	Related     int // findings of another kind about an incident's hosts during it
+	Posture     int // findings of the fleet's standing weaknesses (Label.Posture)
 	False       int // the rest
 	DeviceHours float64
 	Missed      []Label
@@ -124,6 +139,13 @@ func ratio(a, b int) float64 {
 // nor a false finding. The rest are false findings. Findings are counted
 // once per id, whatever their updates.
 func Score(labels []Label, findings []schema.Finding, deviceHours float64) Report {
+	var posture []Label
+	labels = slices.DeleteFunc(slices.Clone(labels), func(l Label) bool {
+		if l.Posture {
+			posture = append(posture, l)
+		}
+		return l.Posture
+	})
 	r := Report{Labels: len(labels), DeviceHours: deviceHours}
 	byKind := map[string]*KindScore{}
 	kind := func(name string) *KindScore {
@@ -150,9 +172,14 @@ func Score(labels []Label, findings []schema.Finding, deviceHours float64) Repor
 				related = true
 			}
 		}
+		isPosture := slices.ContainsFunc(posture, func(l Label) bool {
+			return f.Detector == l.Detector && slices.Contains(l.Rules, f.Rule) && containsAll(f.Entities, l.Entities)
+		})
 		switch {
 		case matched:
 			r.True++
+		case isPosture:
+			r.Posture++
 		case related:
 			r.Related++
 		default:
@@ -237,8 +264,8 @@ func (r Report) String() string {
 		fmt.Fprintf(&b, "%-22s %8d %8d %6.0f%% %6d\n", k.Kind, k.Injected, k.Detected, 100*k.Recall(), k.False)
 	}
 	fmt.Fprintf(&b, "%-22s %8d %8d %6.0f%% %6d\n", "all", r.Labels, r.Detected, 100*r.Recall(), r.False)
-	fmt.Fprintf(&b, "findings %d: %d true, %d related, %d false over %.0f device-hours = %.2f false per 100 device-hours\n",
-		r.Findings, r.True, r.Related, r.False, r.DeviceHours, r.FalsePer100DeviceHours())
+	fmt.Fprintf(&b, "findings %d: %d true, %d related, %d posture, %d false over %.0f device-hours = %.2f false per 100 device-hours\n",
+		r.Findings, r.True, r.Related, r.Posture, r.False, r.DeviceHours, r.FalsePer100DeviceHours())
 	for _, l := range r.Missed {
 		fmt.Fprintf(&b, "missed %s (%s) %s %v–%v: %s\n", l.Kind, l.Strength, strings.Join(l.Entities, " "),
 			l.Start.Format("Jan 2 15:04"), l.End.Format("15:04"), l.Note)
