@@ -259,11 +259,11 @@ func kindOf(f schema.Finding) string {
 // String is the report as a table, then the misses and false findings.
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-22s %8s %8s %7s %6s\n", "kind", "injected", "detected", "recall", "false")
+	fmt.Fprintf(&b, "%-26s %8s %8s %7s %6s\n", "kind", "injected", "detected", "recall", "false")
 	for _, k := range r.Kinds {
-		fmt.Fprintf(&b, "%-22s %8d %8d %6.0f%% %6d\n", k.Kind, k.Injected, k.Detected, 100*k.Recall(), k.False)
+		fmt.Fprintf(&b, "%-26s %8d %8d %6.0f%% %6d\n", k.Kind, k.Injected, k.Detected, 100*k.Recall(), k.False)
 	}
-	fmt.Fprintf(&b, "%-22s %8d %8d %6.0f%% %6d\n", "all", r.Labels, r.Detected, 100*r.Recall(), r.False)
+	fmt.Fprintf(&b, "%-26s %8d %8d %6.0f%% %6d\n", "all", r.Labels, r.Detected, 100*r.Recall(), r.False)
 	fmt.Fprintf(&b, "findings %d: %d true, %d related, %d posture, %d false over %.0f device-hours = %.2f false per 100 device-hours\n",
 		r.Findings, r.True, r.Related, r.Posture, r.False, r.DeviceHours, r.FalsePer100DeviceHours())
 	for _, l := range r.Missed {
