@@ -190,6 +190,9 @@ func (o *Output) isDraining() bool {
 func (o *Output) run(ctx context.Context) {
 	maxBytes := int64(o.cfg.Batch.MaxBytes)
 	for ctx.Err() == nil {
+		// Read before peeking: records queued before the drain began are
+		// then in the peek, so an empty one means done.
+		draining := o.isDraining()
 		batch, err := o.q.Peek(o.cfg.Batch.MaxRecords, maxBytes)
 		if err != nil {
 			o.onError(fmt.Errorf("output %s: %w", o.cfg.Name, err))
@@ -199,7 +202,7 @@ func (o *Output) run(ctx context.Context) {
 			continue
 		}
 		if len(batch) == 0 {
-			if o.isDraining() {
+			if draining {
 				return
 			}
 			select {

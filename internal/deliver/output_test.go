@@ -224,7 +224,9 @@ func TestOutputStopDrains(t *testing.T) {
 	o, _ := newTestOutput(t, c, d)
 	r := NewRouter(o)
 	r.Start(context.Background())
-	r.WriteFindings(t.Context(), findings("f", 40))
+	if err := r.WriteFindings(t.Context(), findings("f", 40)); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
