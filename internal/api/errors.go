@@ -55,10 +55,6 @@ func conflict(format string, args ...any) *Error {
 	return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: fmt.Sprintf(format, args...)}
 }
 
-func unavailable(format string, args ...any) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: fmt.Sprintf(format, args...)}
-}
-
 // filterError points a filter mistake at its parameter and column.
 func filterError(param string, err error) *Error {
 	e := badParam(param, "%s", err.Error())
