@@ -37,6 +37,11 @@ func (s *Server) searchSessions(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sc.Until.IsZero() {
+		// The store's search walks back in windows from until: from the
+		// API's clock, not the store's.
+		sc.Until = c.q.now.Add(time.Minute)
+	}
 	page, err := s.d.Store.Search(c.ctx, store.SearchQuery{Scope: sc, Filter: f, Limit: n, Cursor: c.q.str("cursor")})
 	if err != nil {
 		return nil, cursorError(err)
