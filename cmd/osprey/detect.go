@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/osprey-ndr/osprey/internal/config"
+	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/detect/audit"
 	"github.com/osprey-ndr/osprey/internal/detect/behave"
@@ -151,14 +152,19 @@ type readFindings struct {
 	count *findingCount
 }
 
-// readDetection returns nil when neither --findings nor a store with
-// detection enabled asks for it.
-func readDetection(cfg config.Config, log *slog.Logger, o *readOpts, ss *storeSink) (*readFindings, error) {
-	if o.findings == "" && (ss == nil || !cfg.Detect.Enabled) {
+// readDetection returns nil when nothing asks for it: neither
+// --findings, nor (with detection enabled) a store or outputs that carry
+// findings.
+func readDetection(cfg config.Config, log *slog.Logger, o *readOpts, ss *storeSink, outs *outputs) (*readFindings, error) {
+	toOutputs := outs != nil && outs.Wants(deliver.KindFinding) && cfg.Detect.Enabled
+	if o.findings == "" && !toOutputs && (ss == nil || !cfg.Detect.Enabled) {
 		return nil, nil
 	}
 	r := &readFindings{count: &findingCount{byDetector: map[string]string{}}}
 	sinks := []detect.FindingSink{r.count}
+	if toOutputs {
+		sinks = append(sinks, outs.findings())
+	}
 	if o.findings != "" {
 		f, err := openOut(o.findings)
 		if err != nil {

@@ -194,34 +194,3 @@ func readOutputs(cfg config.Config, log *slog.Logger, o *readOpts) (*outputs, er
 	outs.Start(context.Background())
 	return outs, nil
 }
-
-// readDetectionTo is readDetection with the outputs as one more finding
-// sink: with outputs that carry findings, detection runs even without
-// --findings or a store.
-func readDetectionTo(cfg config.Config, log *slog.Logger, o *readOpts, ss *storeSink, outs *outputs) (*readFindings, error) {
-	if outs == nil || !outs.Wants(deliver.KindFinding) || !cfg.Detect.Enabled {
-		return readDetection(cfg, log, o, ss)
-	}
-	// As readDetection builds it, plus the outputs.
-	r := &readFindings{count: &findingCount{byDetector: map[string]string{}}}
-	sinks := []detect.FindingSink{r.count, outs.findings()}
-	if o.findings != "" {
-		f, err := openOut(o.findings)
-		if err != nil {
-			return nil, fmt.Errorf("--findings: %w", err)
-		}
-		r.file = f
-		sinks = append(sinks, detect.NewJSONSink(f))
-	}
-	if ss != nil {
-		sinks = append(sinks, detect.NewStoreSink(ss.st, 1000))
-	}
-	var err error
-	if r.detection, err = newDetection(cfg, detect.Tee(sinks...), nil, log); err != nil {
-		if r.file != nil {
-			r.file.Close()
-		}
-		return nil, err
-	}
-	return r, nil
-}

@@ -135,7 +135,7 @@ func runRead(cmd *cobra.Command, g *globals, o *readOpts, paths []string) error 
 		}
 		sink = pipeline.Filter(sink, filter.Compile(expr))
 	}
-	fd, err := readDetectionTo(cfg, log, o, ss, outs)
+	fd, err := readDetection(cfg, log, o, ss, outs)
 	if err != nil {
 		sink.Close()
 		return err
