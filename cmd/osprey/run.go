@@ -16,6 +16,7 @@ type runOpts struct {
 	check       bool
 	rejects     string
 	deadLetter  string
+	api         string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -43,6 +44,7 @@ serves /healthz and /metrics, and stops on SIGINT/SIGTERM after flushing.`,
 	f.StringVar(&o.health, "health", "", "address of /healthz and /metrics (health.listen, default 127.0.0.1:9780)")
 	f.BoolVar(&o.check, "check", false, "validate the configuration and exit")
 	f.StringVar(&o.rejects, "rejects", "", "write frames that did not decode to this pcapng file")
+	f.StringVar(&o.api, "api", "", "serve the REST API on this address (api.enabled and api.listen; docs/api.md)")
 	f.StringVar(&o.deadLetter, "dead-letter", "", "append rejected flow-log lines, flow records and reports to this JSON-lines file (collect.dead_letter)")
 	return cmd
 }
@@ -57,6 +59,9 @@ func runRun(cmd *cobra.Command, g *globals, o *runOpts) error {
 	}
 	if o.deadLetter != "" {
 		cfg.Collect.DeadLetter = o.deadLetter
+	}
+	if o.api != "" {
+		cfg.API.Enabled, cfg.API.Listen = true, o.api
 	}
 	if o.check {
 		_, err := fmt.Fprintln(cmd.OutOrStdout(), "configuration is valid")
@@ -95,6 +100,12 @@ func runRun(cmd *cobra.Command, g *globals, o *runOpts) error {
 	}
 	if err == nil && len(parts) == 0 {
 		err = errors.New("nothing to run: the configuration enables no listener or collector")
+	}
+	if err == nil && cfg.API.Enabled {
+		var a apiServer
+		if a, err = newAPI(cfg, p, log); err == nil {
+			parts = append(parts, a)
+		}
 	}
 	if err != nil {
 		p.Close()
