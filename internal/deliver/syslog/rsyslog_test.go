@@ -16,12 +16,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/testutil"
 )
 
@@ -32,12 +38,12 @@ import (
 // listener received to <input>.jsonl: rsyslog's own reading of the
 // message's fields, and the raw message.
 type rsyslog struct {
-	t                *testing.T
-	dir, bin, conf   string
+	t                 *testing.T
+	dir, bin, conf    string
 	udp, tcp, tlsPort int
-	cmd              *exec.Cmd
-	exited           chan struct{}
-	ca, cert, key    string // the client's certificate, signed by ca
+	cmd               *exec.Cmd
+	exited            chan struct{}
+	ca, cert, key     string // the client's certificate, signed by ca
 }
 
 // line is one message as rsyslog wrote it.
@@ -279,4 +285,243 @@ func (r *rsyslog) writePEM(name, typ string, der []byte) string {
 		r.t.Fatal(err)
 	}
 	return path
+}
+
+// sendTo builds a destination for the rsyslog input and sends records
+// straight to it, encoded at a fixed time.
+func sendTo(t *testing.T, mod func(*Config), events ...*deliver.Event) *Syslog {
+	t.Helper()
+	c := DefaultConfig()
+	c.Hostname, c.DeviceVersion = "sensor-1", "1.2.3"
+	mod(&c)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.enc.now = func() time.Time { return encodeTime }
+	var batch []deliver.Record
+	for _, ev := range events {
+		data, err := s.Encoder().Encode(nil, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, deliver.Record{Kind: ev.Kind, Data: data})
+	}
+	if n, err := s.Send(t.Context(), batch); n != len(batch) || err != nil {
+		t.Fatalf("Send = %d, %v", n, err)
+	}
+	return s
+}
+
+// checkLine holds a message rsyslog wrote to what Osprey meant: rsyslog's
+// reading of the header, the raw message valid RFC 5424 to go-syslog.
+func checkLine(t *testing.T, l line, sev int, msgID string) {
+	t.Helper()
+	if want := fmt.Sprint(20<<3 | sev); l.Pri != want || l.Severity != fmt.Sprint(sev) || l.Facility != "20" {
+		t.Errorf("%s: pri %s severity %s facility %s, want %s, %d, 20", msgID, l.Pri, l.Severity, l.Facility, want, sev)
+	}
+	if ts, err := time.Parse(time.RFC3339Nano, l.Time); err != nil || !ts.Equal(encodeTime) {
+		t.Errorf("%s: time %q, want %v", msgID, l.Time, encodeTime)
+	}
+	if l.Hostname != "sensor-1" || l.App != "osprey" || l.ProcID != strconv.Itoa(os.Getpid()) || l.MsgID != msgID {
+		t.Errorf("header fields %q %q %q %q, want sensor-1 osprey %d %s", l.Hostname, l.App, l.ProcID, l.MsgID, os.Getpid(), msgID)
+	}
+	parse5424(t, []byte(l.Raw))
+}
+
+// checkCEF reads the CEF payload rsyslog received.
+func checkCEF(t *testing.T, l line, header [7]string, ext map[string]string) {
+	t.Helper()
+	cef, err := parseCEF(l.Msg)
+	if err != nil {
+		t.Fatalf("%v: %q", err, l.Msg)
+	}
+	if diff := cmp.Diff(header, cef.Header); diff != "" {
+		t.Errorf("CEF header (-want +got):\n%s", diff)
+	}
+	for k, want := range ext {
+		if got, ok := cef.Ext[k]; !ok || got != want {
+			t.Errorf("CEF %s=%q, want %q", k, got, want)
+		}
+	}
+}
+
+// TestRsyslog sends a finding, a session and a metric over UDP, TCP with
+// octet counting, TCP with line feeds (JSON) and TLS with a client
+// certificate, and reads what rsyslog made of them.
+func TestRsyslog(t *testing.T) {
+	r := startRsyslog(t)
+	f, s, m := testFinding("f1"), testSession(), testMetric()
+	events := []*deliver.Event{findingEv(&f), sessionEv(&s), metricEv(&m)}
+	check := func(t *testing.T, lines []line) {
+		t.Helper()
+		checkLine(t, lines[0], 2, "finding")
+		if want := `[osprey@32473 tenant="acme \"east\" [1\]\\2" id="f1" detector="policy" rule="ssh|telnet-from-internet" severity="critical" state="active" technique="T1021"]`; lines[0].SD != want {
+			t.Errorf("structured data %s\nwant %s", lines[0].SD, want)
+		}
+		checkCEF(t, lines[0],
+			[7]string{"0", "Osprey", "Osprey NDR", "1.2.3", "policy/ssh|telnet-from-internet", "203.0.113.9 → 10.0.0.5:22 \\ via | jump=yes again", "10"},
+			map[string]string{"rt": "1772366400000", "src": "10.0.0.5", "dst": "203.0.113.9", "dpt": "22", "cs4": f.Tenant, "cs4Label": "tenant",
+				"cs6": "ip:10.0.0.5,ip:203.0.113.9,port:22,tag:a=b", "cn1": "4", "externalId": "f1"})
+		checkLine(t, lines[1], 6, "session")
+		checkCEF(t, lines[1], [7]string{"0", "Osprey", "Osprey NDR", "1.2.3", "session", "tcp tls session", "1"},
+			map[string]string{"src": "10.0.0.5", "spt": "51000", "dst": "2001:db8::1", "dpt": "443", "proto": "TCP", "out": "1200", "in": "5400", "cs3": "1:abc="})
+		checkLine(t, lines[2], 6, "metric")
+		checkCEF(t, lines[2], [7]string{"0", "Osprey", "Osprey NDR", "1.2.3", "metric", m.Name, "1"},
+			map[string]string{"cfp1": "2.5", "cs2": "22,80", "cs6": "ip:10.0.0.7"})
+	}
+
+	t.Run("udp", func(t *testing.T) {
+		sendTo(t, func(c *Config) { c.Network, c.Address = "udp", r.addr(r.udp) }, events...)
+		check(t, r.wait("udp", 3))
+	})
+	t.Run("tcp octet counting", func(t *testing.T) {
+		sendTo(t, func(c *Config) { c.Address = r.addr(r.tcp) }, events...)
+		check(t, r.wait("tcp", 3))
+	})
+	t.Run("tcp line feed json", func(t *testing.T) {
+		sendTo(t, func(c *Config) {
+			c.Address, c.Framing, c.Format, c.Facility = r.addr(r.tcp), FramingNonTransparent, FormatJSON, "20"
+		}, events[0], events[0])
+		lines := r.wait("tcp", 5)[3:]
+		for _, l := range lines {
+			checkLine(t, l, 2, "finding")
+			var got schema.Finding
+			if err := json.Unmarshal([]byte(l.Msg), &got); err != nil {
+				t.Fatalf("%v: %s", err, l.Msg)
+			}
+			if diff := cmp.Diff(f, got); diff != "" {
+				t.Errorf("JSON payload (-want +got):\n%s", diff)
+			}
+		}
+	})
+	t.Run("tls", func(t *testing.T) {
+		sendTo(t, func(c *Config) {
+			c.Network, c.Address = "tls", r.addr(r.tlsPort)
+			c.TLS = TLS{CAFile: r.ca, CertFile: r.cert, KeyFile: r.key}
+		}, events...)
+		check(t, r.wait("tls", 3))
+	})
+	t.Run("tls untrusted", func(t *testing.T) {
+		c := DefaultConfig()
+		c.Network, c.Address = "tls", r.addr(r.tlsPort)
+		s, err := New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		n, err := s.Send(t.Context(), []deliver.Record{{Data: []byte("<14>1 - - - - - - x")}})
+		if n != 0 || !errors.Is(err, deliver.ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("Send without the CA = %d, %v; want an unavailable receiver, for its certificate", n, err)
+		}
+	})
+}
+
+// TestRsyslogRestart runs an output through deliver.Output's queue:
+// rsyslog is stopped after the first records arrived, more are written
+// while it is down, it comes back on the same port, and every record
+// arrives, none dead-lettered.
+func TestRsyslogRestart(t *testing.T) {
+	r := startRsyslog(t)
+	sc := DefaultConfig()
+	sc.Address, sc.Hostname, sc.Timeout = r.addr(r.tcp), "sensor-1", 5*time.Second
+	dst, err := New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := deliver.DefaultConfig()
+	c.Name, c.Type = "siem", "syslog"
+	c.Queue.Dir = t.TempDir()
+	c.Batch.MaxRecords = 7
+	c.Retry = deliver.RetryConfig{MaxAttempts: 3, InitialBackoff: time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	reg := prometheus.NewRegistry()
+	metrics, err := deliver.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := deliver.NewOutput(c, dst.Encoder(), dst, deliver.Options{Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	router := deliver.NewRouter(o)
+	router.Start(t.Context())
+	defer router.Close()
+
+	wave := func(prefix string, n int) []string {
+		var ids []string
+		batch := make([]schema.Finding, n)
+		for i := range batch {
+			batch[i] = testFinding(fmt.Sprintf("%s-%03d", prefix, i))
+			ids = append(ids, batch[i].ID)
+		}
+		for i := 0; i < n; i += 9 { // several writes, several batches
+			if err := router.WriteFindings(t.Context(), batch[i:min(i+9, n)]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ids
+	}
+	want := wave("up", 40)
+	r.wait("tcp", 40)
+	r.stop()
+	want = append(want, wave("down", 40)...)
+	// The output finds the connection closed and rsyslog gone, and
+	// retries until it is back.
+	waitCounter(t, reg, "osprey_output_retried_total", 1)
+	r.start()
+	want = append(want, wave("back", 20)...)
+	lines := r.wait("tcp", len(want))
+
+	got := map[string]int{}
+	for _, l := range lines {
+		cef, err := parseCEF(l.Msg)
+		if err != nil {
+			t.Fatalf("%v: %s", err, l.Msg)
+		}
+		got[cef.Ext["externalId"]]++
+	}
+	for _, id := range want {
+		if got[id] == 0 {
+			t.Errorf("%s never arrived", id)
+		}
+	}
+	if len(lines) != len(want) {
+		t.Logf("%d messages for %d records: %d sent again (delivery is at least once)", len(lines), len(want), len(lines)-len(want))
+	}
+	if n := counter(t, reg, "osprey_output_failed_total"); n != 0 {
+		t.Errorf("failed_total = %v, want 0", n)
+	}
+}
+
+// counter sums a metric family's samples.
+func counter(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+func waitCounter(t *testing.T, reg *prometheus.Registry, name string, atLeast float64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for counter(t, reg, name) < atLeast {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s stays below %v", name, atLeast)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
