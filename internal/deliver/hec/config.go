@@ -33,7 +33,7 @@ type Config struct {
 	// Source is every event's source.
 	Source string `yaml:"source"`
 	// Sourcetypes is the sourcetype of each kind, keyed findings,
-	// sessions, metrics; a kind left out keeps its default.
+	// sessions or metrics; a kind left out keeps its default.
 	Sourcetypes map[string]string `yaml:"sourcetypes"`
 	// Index is every event's index; "" leaves it to the token's default
 	// index.
@@ -144,7 +144,7 @@ func (c Config) Validate() error {
 		bad("source", "required")
 	}
 	for _, k := range sortedKeys(c.Sourcetypes) {
-		if _, err := deliver.ParseKind(k); err != nil {
+		if _, err := parseKindKey(k); err != nil {
 			bad("sourcetypes."+k, "%v", err)
 		} else if c.Sourcetypes[k] == "" {
 			bad("sourcetypes."+k, "empty")
@@ -154,7 +154,7 @@ func (c Config) Validate() error {
 		bad("index", "must be lowercase letters, digits, '_' or '-', not starting with '_' or '-', got %q", c.Index)
 	}
 	for _, k := range sortedKeys(c.Fields) {
-		kind, err := deliver.ParseKind(k)
+		kind, err := parseKindKey(k)
 		if err != nil {
 			bad("fields."+k, "%v", err)
 			continue
@@ -200,6 +200,18 @@ func (c Config) Validate() error {
 		bad("tls.cert_file", "cert_file and key_file go together")
 	}
 	return errors.Join(errs...)
+}
+
+// kindKeys are the keys of sourcetypes and fields: the kinds by their
+// plural (configuration) names only, so that a key the user writes
+// replaces its default rather than sitting beside it.
+var kindKeys = map[string]deliver.Kind{"findings": deliver.KindFinding, "sessions": deliver.KindSession, "metrics": deliver.KindMetric}
+
+func parseKindKey(k string) (deliver.Kind, error) {
+	if kind, ok := kindKeys[k]; ok {
+		return kind, nil
+	}
+	return 0, fmt.Errorf("unknown kind %q (want findings, sessions or metrics)", k)
 }
 
 // collectorPath is where HEC's endpoints live.

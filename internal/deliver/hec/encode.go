@@ -47,7 +47,7 @@ func newEncoder(c Config) *Encoder {
 	}
 	e.host = appendString(nil, host)
 	for k := deliver.KindFinding; k <= deliver.KindMetric; k++ {
-		st := sourcetypeOf(c.Sourcetypes, k)
+		st := byKind(c.Sourcetypes, DefaultSourcetypes(), k)
 		var meta []byte
 		meta = append(meta, `,"source":`...)
 		meta = appendString(meta, c.Source)
@@ -58,7 +58,7 @@ func newEncoder(c Config) *Encoder {
 			meta = appendString(meta, c.Index)
 		}
 		ke := kindEncoding{meta: meta}
-		for _, name := range fieldsFor(c.Fields, k) {
+		for _, name := range byKind(c.Fields, DefaultFields(), k) {
 			ke.fields = append(ke.fields, fieldsOf(k)[name])
 		}
 		e.kinds[k] = ke
@@ -66,35 +66,19 @@ func newEncoder(c Config) *Encoder {
 	return e
 }
 
-// sourcetypeOf is the configured sourcetype of kind k, by its plural or
-// singular name, else the default.
-func sourcetypeOf(m map[string]string, k deliver.Kind) string {
-	for name, st := range m {
-		if kind, err := deliver.ParseKind(name); err == nil && kind == k {
-			return st
+// byKind is m's value for kind k, else def's.
+func byKind[V any](m, def map[string]V, k deliver.Kind) V {
+	for name, kind := range kindKeys {
+		if kind != k {
+			continue
 		}
-	}
-	for name, st := range DefaultSourcetypes() {
-		if kind, _ := deliver.ParseKind(name); kind == k {
-			return st
+		if v, ok := m[name]; ok {
+			return v
 		}
+		return def[name]
 	}
-	return ""
-}
-
-// fieldsFor is the configured field list of kind k, else the defaults.
-func fieldsFor(m map[string][]string, k deliver.Kind) []string {
-	for name, fs := range m {
-		if kind, err := deliver.ParseKind(name); err == nil && kind == k {
-			return fs
-		}
-	}
-	for name, fs := range DefaultFields() {
-		if kind, _ := deliver.ParseKind(name); kind == k {
-			return fs
-		}
-	}
-	return nil
+	var zero V
+	return zero
 }
 
 var errNoRecord = errors.New("event carries no record")
@@ -330,7 +314,8 @@ var fieldTable = [deliver.KindMetric + 1]map[string]field{
 		field{"dest_asset", str(func(e *deliver.Event) string { return e.Session.Resp.Asset })},
 		field{"src_segment", str(func(e *deliver.Event) string { return e.Session.Orig.Segment })},
 		field{"dest_segment", str(func(e *deliver.Event) string { return e.Session.Resp.Segment })},
-		field{"source", str(func(e *deliver.Event) string { return e.Session.Source })},
+		// Not "source": that is HEC's own metadata field.
+		field{"session_source", str(func(e *deliver.Event) string { return e.Session.Source })},
 	),
 	deliver.KindMetric: fieldMap(
 		field{"tenant", str(func(e *deliver.Event) string { return e.Metric.Tenant })},

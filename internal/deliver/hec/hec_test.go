@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
+	"gopkg.in/yaml.v3"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/deliver/hec/hectest"
@@ -179,7 +180,7 @@ func TestEnvelope(t *testing.T) {
 // an array), empty values left out, an empty list sends no fields.
 func TestEncodeConfigured(t *testing.T) {
 	c := config("http://127.0.0.1:1")
-	c.Sourcetypes = map[string]string{"finding": "soc:alert"}
+	c.Sourcetypes = map[string]string{"findings": "soc:alert"}
 	c.Fields = map[string][]string{"findings": {"entities", "technique", "id"}, "sessions": {}}
 	h := newHEC(t, c)
 	f := testFindings(1)[0]
@@ -732,6 +733,7 @@ func TestConfigValidate(t *testing.T) {
 		{"both tokens", func(c *Config) { c.TokenFile = "/run/secrets/hec" }, "token_file:"},
 		{"source", func(c *Config) { c.Source = "" }, "source:"},
 		{"sourcetype kind", func(c *Config) { c.Sourcetypes = map[string]string{"alerts": "x"} }, "sourcetypes.alerts:"},
+		{"sourcetype singular", func(c *Config) { c.Sourcetypes = map[string]string{"finding": "a"} }, "sourcetypes.finding: unknown kind"},
 		{"sourcetype empty", func(c *Config) { c.Sourcetypes = map[string]string{"sessions": ""} }, "sourcetypes.sessions: empty"},
 		{"index", func(c *Config) { c.Index = "_internal" }, "index:"},
 		{"fields kind", func(c *Config) { c.Fields = map[string][]string{"things": {"tenant"}} }, "fields.things:"},
@@ -777,4 +779,45 @@ func value(t *testing.T, reg *prometheus.Registry, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// TestYAML: the section read over its defaults, as the configuration
+// loader reads it: a kind written in sourcetypes or fields replaces its
+// default, the others keep theirs.
+func TestYAML(t *testing.T) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(`
+url: https://splunk.example:8088
+token_file: /run/secrets/hec
+index: osprey
+sourcetypes: {sessions: "zeek:conn"}
+fields:
+  sessions: [src, dest, community_id]
+  metrics: []
+max_batch_bytes: 512KiB
+ack: true
+ack_timeout: 5m
+`))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.URL, want.TokenFile, want.Index, want.MaxBatchBytes, want.Ack, want.AckTimeout = "https://splunk.example:8088", "/run/secrets/hec", "osprey", 512<<10, true, 5*time.Minute
+	want.Sourcetypes["sessions"] = "zeek:conn"
+	want.Fields["sessions"] = []string{"src", "dest", "community_id"}
+	want.Fields["metrics"] = []string{}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	enc := newEncoder(c)
+	if got := len(enc.kinds[deliver.KindMetric].fields); got != 0 {
+		t.Errorf("metrics: %d fields, want none", got)
+	}
+	if got := len(enc.kinds[deliver.KindFinding].fields); got != 5 {
+		t.Errorf("findings: %d fields, want the 5 defaults", got)
+	}
 }
