@@ -38,7 +38,7 @@ import (
 // listener received to <input>.jsonl: rsyslog's own reading of the
 // message's fields, and the raw message.
 type rsyslog struct {
-	t                 *testing.T
+	t                 testing.TB
 	dir, bin, conf    string
 	udp, tcp, tlsPort int
 	cmd               *exec.Cmd

@@ -99,7 +99,8 @@ func (s *Syslog) Send(ctx context.Context, batch []deliver.Record) (int, error) 
 		}
 	}
 	// A cancelled context ends a blocked write at once.
-	stop := context.AfterFunc(ctx, func() { s.conn.SetWriteDeadline(time.Unix(1, 0)) })
+	conn := s.conn
+	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Unix(1, 0)) })
 	defer stop()
 	if err := s.conn.SetWriteDeadline(time.Now().Add(s.cfg.Timeout)); err != nil {
 		s.drop()

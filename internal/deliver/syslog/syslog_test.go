@@ -2,6 +2,8 @@ package syslog
 
 import (
 	"encoding/json"
+	"errors"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -275,5 +277,40 @@ func TestConfigValidate(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("error %v, want %q", err, tc.want)
 		}
+	}
+}
+
+// TestFrame: octet counting counts bytes, not characters; line feed
+// framing ends each message with one and lets none inside.
+func TestFrame(t *testing.T) {
+	for _, tc := range []struct{ framing, msg, want string }{
+		{FramingOctetCounting, "<14>1 - - - - - - é", "20 <14>1 - - - - - - é"},
+		{FramingNonTransparent, "<14>1 - - - - - - a\nb", "<14>1 - - - - - - a b\n"},
+	} {
+		s := &Syslog{cfg: Config{Framing: tc.framing}}
+		if got := string(s.frame([]byte("x"), []byte(tc.msg))); got != "x"+tc.want {
+			t.Errorf("%s: %q, want %q", tc.framing, got, "x"+tc.want)
+		}
+	}
+}
+
+// TestSendUnavailable: a receiver that is not there is an outage, not a
+// refusal of the records.
+func TestSendUnavailable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c := DefaultConfig()
+	c.Address = addr
+	s, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Send(t.Context(), []deliver.Record{{Data: []byte("<14>1 - - - - - - x")}})
+	if n != 0 || !errors.Is(err, deliver.ErrUnavailable) {
+		t.Errorf("Send = %d, %v; want 0, unavailable", n, err)
 	}
 }
