@@ -96,6 +96,7 @@ deps-test:
 	@command -v tshark >/dev/null || { $(APT_GET) update && $(APT_GET) install tshark; }
 	@command -v softflowd >/dev/null || { $(APT_GET) update && $(APT_GET) install softflowd; }
 	@[ -x /usr/sbin/mosquitto ] && command -v mosquitto_pub >/dev/null || { $(APT_GET) update && $(APT_GET) install mosquitto mosquitto-clients; }
+	@[ -x /usr/sbin/rsyslogd ] && dpkg -s rsyslog-gnutls >/dev/null 2>&1 || { $(APT_GET) update && $(APT_GET) install rsyslog rsyslog-gnutls; }
 
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
 # measured against, in the same run.

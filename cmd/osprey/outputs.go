@@ -14,6 +14,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/enrich"
@@ -30,6 +31,13 @@ var outputTypes = map[string]func(o config.Output) (deliver.Encoder, deliver.Des
 			return nil, nil, err
 		}
 		return w.Encoder(), w, nil
+	},
+	"syslog": func(o config.Output) (deliver.Encoder, deliver.Destination, error) {
+		s, err := syslog.New(*o.Syslog)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.Encoder(), s, nil
 	},
 }
 

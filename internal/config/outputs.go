@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 )
 
@@ -25,6 +26,7 @@ type Outputs []Output
 type Output struct {
 	deliver.Config `yaml:",inline"`
 	Webhook        *webhook.Config `yaml:"webhook"`
+	Syslog         *syslog.Config  `yaml:"syslog"`
 }
 
 // outputYAML is what an entry is decoded into: every section present,
@@ -32,10 +34,11 @@ type Output struct {
 type outputYAML struct {
 	deliver.Config `yaml:",inline"`
 	Webhook        webhook.Config `yaml:"webhook"`
+	Syslog         syslog.Config  `yaml:"syslog"`
 }
 
 // OutputTypes are the output types, as `type:` names them.
-var OutputTypes = []string{"webhook"}
+var OutputTypes = []string{"webhook", "syslog"}
 
 // section is the type's section, nil when it is absent; ok is false for
 // an unknown type.
@@ -43,6 +46,8 @@ func (o Output) section(typ string) (sec interface{ Validate() error }, present,
 	switch typ {
 	case "webhook":
 		return o.Webhook, o.Webhook != nil, true
+	case "syslog":
+		return o.Syslog, o.Syslog != nil, true
 	}
 	return nil, false, false
 }
@@ -59,7 +64,7 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 	}
 	out := make(Outputs, len(n.Content))
 	for i, el := range n.Content {
-		y := outputYAML{Config: deliver.DefaultConfig(), Webhook: webhook.DefaultConfig()}
+		y := outputYAML{Config: deliver.DefaultConfig(), Webhook: webhook.DefaultConfig(), Syslog: syslog.DefaultConfig()}
 		if err := walk("", el, reflect.ValueOf(&y).Elem(), fmt.Sprintf("outputs[%d]", i)); err != nil {
 			// walk names the file first; the caller adds it, so this is
 			// "line N: key: …".
@@ -68,8 +73,11 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 		out[i].Config = y.Config
 		if el.Kind == yaml.MappingNode {
 			for j := 0; j+1 < len(el.Content); j += 2 {
-				if el.Content[j].Value == "webhook" {
+				switch el.Content[j].Value {
+				case "webhook":
 					out[i].Webhook = &y.Webhook
+				case "syslog":
+					out[i].Syslog = &y.Syslog
 				}
 			}
 		}
