@@ -39,11 +39,8 @@ type HEC struct {
 	enc      *Encoder
 	now      func() time.Time
 
-	// Send is called from one goroutine at a time: its buffers are
-	// reused.
-	body bytes.Buffer
-	zbuf bytes.Buffer
-	zw   *gzip.Writer
+	// zw is reused: Send is called from one goroutine at a time.
+	zw *gzip.Writer
 }
 
 // New reads the token file and certificates and builds the HTTP client;
@@ -84,7 +81,9 @@ func New(cfg Config) (*HEC, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	if cfg.Gzip {
-		h.zw, _ = gzip.NewWriterLevel(&h.zbuf, gzip.BestSpeed)
+		// BestSpeed: JSON compresses well at any level, and the CPU is
+		// better spent on the records.
+		h.zw, _ = gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
 	}
 	return h, nil
 }
@@ -183,19 +182,29 @@ func (h *HEC) fit(recs []deliver.Record, limit int) int {
 // post sends one request of recs, concatenated; it returns the ack id
 // (-1 without ack) or the classified refusal.
 func (h *HEC) post(ctx context.Context, recs []deliver.Record) (int64, error) {
-	h.body.Reset()
+	// The body handed to the transport is new for each request: the
+	// transport may still read it after Do returns (an early answer),
+	// so it must not be a reused buffer.
+	size := 0
 	for _, r := range recs {
-		h.body.Write(r.Data)
+		size += len(r.Data)
 	}
-	body := h.body.Bytes()
+	var body []byte
 	if h.zw != nil {
-		h.zbuf.Reset()
-		h.zw.Reset(&h.zbuf)
-		h.zw.Write(body)
+		z := bytes.NewBuffer(make([]byte, 0, size/4+64))
+		h.zw.Reset(z)
+		for _, r := range recs {
+			h.zw.Write(r.Data)
+		}
 		if err := h.zw.Close(); err != nil {
 			return -1, fmt.Errorf("splunk_hec: gzip: %w", err)
 		}
-		body = h.zbuf.Bytes()
+		body = z.Bytes()
+	} else {
+		body = make([]byte, 0, size)
+		for _, r := range recs {
+			body = append(body, r.Data...)
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.eventURL, bytes.NewReader(body))
 	if err != nil {
