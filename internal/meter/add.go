@@ -61,7 +61,18 @@ func (t *Table) Add(p *decode.Packet) {
 	if p.Fragment { // first fragment: remember where the rest goes
 		e := &t.frags[fragSlot(p.FragID, &tup.src)]
 		*e = fragEntry{src: tup.src, dst: tup.dst, id: p.FragID, proto: p.IPProto, flow: num + 1, first: f.first}
+	} else if p.IPProto == 6 && p.TCPFlags&decode.TCPFlagRST != 0 && f.rejected() {
+		// A rejected attempt is over at the reset: written now rather than
+		// after the 5 s reset delay, so that scan detection sees it at once.
+		t.end(num, "rst")
 	}
+}
+
+// rejected reports Zeek's REJ: the responder reset an attempt it never
+// accepted. Unlike other closed connections it has no late packets to
+// wait for: a retried SYN starts a new connection anyway (over).
+func (f *flow) rejected() bool {
+	return f.key.proto == 6 && f.resp.state == tcpReset && (f.orig.state == tcpSynSent || f.orig.state == tcpSynAckSent)
 }
 
 // count adds one packet's counters to the right endpoint.

@@ -207,6 +207,39 @@ func TestIdleTimeoutAndInterim(t *testing.T) {
 	}
 }
 
+// TestRejectedAtOnce: a rejected attempt (REJ) is written at the reset,
+// without the reset delay, so that scan detection sees it at once; a
+// connection reset after it was accepted still waits for late packets.
+func TestRejectedAtOnce(t *testing.T) {
+	var out []schema.Session
+	tab, err := New(DefaultConfig(), func(s *schema.Session) { out = append(out, *s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab.Add(tcpPacket(syn, 0))
+	tab.Add(tcpPacket(seg{false, "RA", 0, 1, 0}, time.Millisecond))
+	if len(out) != 1 || out[0].ConnState != "REJ" || out[0].History != "Sr" || out[0].EndReason != "rst" || !out[0].Final {
+		t.Fatalf("after the reset: %+v, want one final REJ record ended by rst", out)
+	}
+	// A retried SYN is a new attempt, as before.
+	tab.Add(tcpPacket(syn, time.Second))
+	tab.Add(tcpPacket(seg{false, "RA", 0, 1, 0}, time.Second+time.Millisecond))
+	if len(out) != 2 || out[1].UID == out[0].UID {
+		t.Fatalf("retried attempt: %d records", len(out))
+	}
+	out = nil
+	for i, sg := range []seg{syn, synack, ack, {false, "RA", 1, 1, 0}} {
+		tab.Add(tcpPacket(sg, 2*time.Second+time.Duration(i)*time.Millisecond))
+	}
+	if len(out) != 0 {
+		t.Fatalf("RSTR written before the reset delay: %+v", out)
+	}
+	tab.Advance(t0.Add(8 * time.Second))
+	if len(out) != 1 || out[0].ConnState != "RSTR" {
+		t.Fatalf("after the reset delay: %+v, want the RSTR record", out)
+	}
+}
+
 func TestCapEvictsUnansweredFirst(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxFlows = 64
