@@ -44,6 +44,10 @@ type Store interface {
 	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
 	Series(ctx context.Context, q SeriesQuery) ([]Point, error)
 	Matrix(ctx context.Context, q MatrixQuery) ([]Cell, error)
+	// Group sums sessions by several dimensions at once.
+	Group(ctx context.Context, q GroupQuery) ([]GroupRow, error)
+	// PairSeries is the traffic between each pair of segments per minute.
+	PairSeries(ctx context.Context, q PairSeriesQuery) ([]PairPoint, error)
 
 	// Retain deletes what is older than each table's retention, by whole
 	// days (partitions).
@@ -153,6 +157,45 @@ type Cell struct {
 	Src   string `json:"src"`
 	Dst   string `json:"dst"`
 	Value uint64 `json:"value"`
+}
+
+// GroupQuery sums the measures of sessions by the values of several
+// dimensions together (src.segment, dst.segment, proto, dst.port): filter
+// fields of one column each — neither either-end fields (country) nor
+// lists (tags).
+type GroupQuery struct {
+	Scope
+	Filter     filter.Expr
+	Dimensions []string
+	By         Measure // the order, largest first; default bytes
+	Limit      int     // default 1000, at most 100 000
+}
+
+// GroupRow is one combination of values, as text, in the order of the
+// query's Dimensions.
+type GroupRow struct {
+	Keys     []string `json:"keys"`
+	Bytes    uint64   `json:"bytes"`
+	Packets  uint64   `json:"packets"`
+	Sessions uint64   `json:"sessions"`
+}
+
+// PairSeriesQuery reads the per-minute segment rollup: the minutes that
+// start within the range.
+type PairSeriesQuery struct {
+	Scope
+}
+
+// PairPoint is the traffic from segment Src (the originators') to Dst
+// (the responders') in the minute that starts at Time; only minutes with
+// traffic are returned.
+type PairPoint struct {
+	Time     time.Time `json:"time"`
+	Src      string    `json:"src"`
+	Dst      string    `json:"dst"`
+	Bytes    uint64    `json:"bytes"`
+	Packets  uint64    `json:"packets"`
+	Sessions uint64    `json:"sessions"`
 }
 
 // Retention is how long each table keeps data; zero keeps it forever.

@@ -43,6 +43,12 @@ func keys(r *store.Record, dim string) []key {
 	case "src.ip":
 		b := store.Addr16(s.Orig.IP)
 		return []key{{text: s.Orig.IP.String(), raw: b}}
+	case "src.segment":
+		return str(s.Orig.Segment)
+	case "dst.segment":
+		return str(s.Resp.Segment)
+	case "proto":
+		return str(s.Transport)
 	case "dst.port":
 		return []key{{text: strconv.Itoa(int(s.Resp.Port)), num: float64(s.Resp.Port)}}
 	case "src.tag":
@@ -216,6 +222,85 @@ func refMatrix(records []store.Record, q store.MatrixQuery) []store.Cell {
 			return c
 		}
 		return cmp.Compare(a.Dst, b.Dst)
+	})
+	return out
+}
+
+func refGroup(records []store.Record, q store.GroupQuery) []store.GroupRow {
+	pred := filter.Compile(q.Filter)
+	type group struct {
+		row  store.TopRow
+		keys []key
+	}
+	groups := map[string]*group{}
+	for i := range records {
+		r := &records[i]
+		if !inRange(r, q.Scope) || !pred(&r.Session) {
+			continue
+		}
+		var ks []key
+		id := ""
+		for _, dim := range q.Dimensions {
+			k := keys(r, dim)[0]
+			ks = append(ks, k)
+			id += k.text + "\x00"
+		}
+		if groups[id] == nil {
+			groups[id] = &group{keys: ks}
+		}
+		add(&groups[id].row, r)
+	}
+	var all []*group
+	for _, g := range groups {
+		all = append(all, g)
+	}
+	slices.SortFunc(all, func(a, b *group) int {
+		if c := cmp.Compare(pick(b.row, q.By), pick(a.row, q.By)); c != 0 {
+			return c
+		}
+		for i := range a.keys {
+			if c := a.keys[i].compare(b.keys[i]); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
+	var out []store.GroupRow
+	for _, g := range all[:min(len(all), q.Limit)] {
+		row := store.GroupRow{Bytes: g.row.Bytes, Packets: g.row.Packets, Sessions: g.row.Sessions}
+		for _, k := range g.keys {
+			row.Keys = append(row.Keys, k.text)
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// refPairSeries sums records into the minute their end falls in.
+func refPairSeries(records []store.Record, q store.PairSeriesQuery) []store.PairPoint {
+	type pk struct {
+		t        time.Time
+		src, dst string
+	}
+	sums := map[pk]*store.TopRow{}
+	for i := range records {
+		r := &records[i]
+		m := r.End.Truncate(time.Minute)
+		if r.Tenant != q.Tenant || (!q.Since.IsZero() && m.Before(q.Since)) || (!q.Until.IsZero() && !m.Before(q.Until)) {
+			continue
+		}
+		k := pk{m, r.Orig.Segment, r.Resp.Segment}
+		if sums[k] == nil {
+			sums[k] = &store.TopRow{}
+		}
+		add(sums[k], r)
+	}
+	var out []store.PairPoint
+	for k, v := range sums {
+		out = append(out, store.PairPoint{Time: k.t.UTC(), Src: k.src, Dst: k.dst, Bytes: v.Bytes, Packets: v.Packets, Sessions: v.Sessions})
+	}
+	slices.SortFunc(out, func(a, b store.PairPoint) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Src, b.Src), cmp.Compare(a.Dst, b.Dst))
 	})
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -267,6 +268,46 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			if want := refMatrix(records, q); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("matrix by %s, %s:\n got %v\nwant %v", q.By, q.Measure, got, want)
+			}
+		}
+	})
+
+	t.Run("group by several dimensions", func(t *testing.T) {
+		for _, q := range []store.GroupQuery{
+			{Dimensions: []string{"src.segment", "dst.segment", "proto", "dst.port"}, By: store.Sessions, Limit: 1000},
+			{Dimensions: []string{"dst.port", "src.segment"}, Filter: mustParse(t, `not conn_state in (S0, REJ) and action != "reject"`), Limit: 7},
+			{Scope: store.Scope{Tenant: "acme"}, Dimensions: []string{"app"}, By: store.Packets, Limit: 100},
+		} {
+			if q.Tenant == "" {
+				q.Range = store.Range{Since: Base.Add(6 * time.Hour), Until: Base.Add(40 * time.Hour)}
+			}
+			got, err := st.Group(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := refGroup(records, q); fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
+				t.Errorf("group by %v:\n got %v\nwant %v", q.Dimensions, got, want)
+			}
+		}
+		for _, dim := range []string{"country", "src.tag", "nope"} {
+			if _, err := st.Group(ctx, store.GroupQuery{Dimensions: []string{"proto", dim}}); err == nil || !strings.Contains(err.Error(), strconv.Quote(dim)) {
+				t.Errorf("group by %s: %v, want an error naming it", dim, err)
+			}
+		}
+	})
+
+	t.Run("segment pairs per minute", func(t *testing.T) {
+		for _, sc := range []store.Scope{
+			{Range: store.Range{Since: Base, Until: Base.Add(48 * time.Hour)}},
+			{Tenant: "acme", Range: store.Range{Since: Base.Add(12 * time.Hour)}},
+		} {
+			q := store.PairSeriesQuery{Scope: sc}
+			got, err := st.PairSeries(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := refPairSeries(records, q); fmt.Sprint(got) != fmt.Sprint(want) || len(got) == 0 {
+				t.Errorf("pair series of %q:\n got %d points %.500v\nwant %d points %.500v", sc.Tenant, len(got), got, len(want), want)
 			}
 		}
 	})
