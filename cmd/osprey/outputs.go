@@ -14,6 +14,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/deliver/hec"
 	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 	"github.com/osprey-ndr/osprey/internal/detect"
@@ -38,6 +39,13 @@ var outputTypes = map[string]func(o config.Output) (deliver.Encoder, deliver.Des
 			return nil, nil, err
 		}
 		return s.Encoder(), s, nil
+	},
+	"splunk_hec": func(o config.Output) (deliver.Encoder, deliver.Destination, error) {
+		h, err := hec.New(*o.SplunkHEC)
+		if err != nil {
+			return nil, nil, err
+		}
+		return h.Encoder(), h, nil
 	},
 }
 

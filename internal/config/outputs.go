@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/deliver/hec"
 	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 )
@@ -27,6 +28,7 @@ type Output struct {
 	deliver.Config `yaml:",inline"`
 	Webhook        *webhook.Config `yaml:"webhook"`
 	Syslog         *syslog.Config  `yaml:"syslog"`
+	SplunkHEC      *hec.Config     `yaml:"splunk_hec"`
 }
 
 // outputYAML is what an entry is decoded into: every section present,
@@ -35,10 +37,11 @@ type outputYAML struct {
 	deliver.Config `yaml:",inline"`
 	Webhook        webhook.Config `yaml:"webhook"`
 	Syslog         syslog.Config  `yaml:"syslog"`
+	SplunkHEC      hec.Config     `yaml:"splunk_hec"`
 }
 
 // OutputTypes are the output types, as `type:` names them.
-var OutputTypes = []string{"webhook", "syslog"}
+var OutputTypes = []string{"webhook", "syslog", "splunk_hec"}
 
 // section is the type's section, nil when it is absent; ok is false for
 // an unknown type.
@@ -48,6 +51,8 @@ func (o Output) section(typ string) (sec interface{ Validate() error }, present,
 		return o.Webhook, o.Webhook != nil, true
 	case "syslog":
 		return o.Syslog, o.Syslog != nil, true
+	case "splunk_hec":
+		return o.SplunkHEC, o.SplunkHEC != nil, true
 	}
 	return nil, false, false
 }
@@ -64,7 +69,8 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 	}
 	out := make(Outputs, len(n.Content))
 	for i, el := range n.Content {
-		y := outputYAML{Config: deliver.DefaultConfig(), Webhook: webhook.DefaultConfig(), Syslog: syslog.DefaultConfig()}
+		y := outputYAML{Config: deliver.DefaultConfig(), Webhook: webhook.DefaultConfig(), Syslog: syslog.DefaultConfig(),
+			SplunkHEC: hec.DefaultConfig()}
 		if err := walk("", el, reflect.ValueOf(&y).Elem(), fmt.Sprintf("outputs[%d]", i)); err != nil {
 			// walk names the file first; the caller adds it, so this is
 			// "line N: key: …".
@@ -78,6 +84,8 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 					out[i].Webhook = &y.Webhook
 				case "syslog":
 					out[i].Syslog = &y.Syslog
+				case "splunk_hec":
+					out[i].SplunkHEC = &y.SplunkHEC
 				}
 			}
 		}

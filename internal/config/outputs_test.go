@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
+	"github.com/osprey-ndr/osprey/internal/deliver/hec"
+	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 )
 
@@ -29,6 +31,12 @@ outputs:
     type: webhook
     kinds: [sessions, metrics]
     webhook: {url: "http://127.0.0.1:9000/in"}
+  - name: siem
+    type: syslog
+    syslog: {network: tls, address: "siem.example:6514", format: json}
+  - name: splunk
+    type: splunk_hec
+    splunk_hec: {url: "https://splunk.example:8088", token: abc, index: osprey}
 `)
 	got, err := Load(p)
 	if err != nil {
@@ -45,7 +53,15 @@ outputs:
 	ses.Name, ses.Type, ses.Kinds = "sessions", "webhook", []string{"sessions", "metrics"}
 	wh2 := webhook.DefaultConfig()
 	wh2.URL = "http://127.0.0.1:9000/in"
-	want := Outputs{{Config: soc, Webhook: &wh}, {Config: ses, Webhook: &wh2}}
+	sl := deliver.DefaultConfig()
+	sl.Name, sl.Type = "siem", "syslog"
+	sy := syslog.DefaultConfig()
+	sy.Network, sy.Address, sy.Format = "tls", "siem.example:6514", "json"
+	sp := deliver.DefaultConfig()
+	sp.Name, sp.Type = "splunk", "splunk_hec"
+	hc := hec.DefaultConfig()
+	hc.URL, hc.Token, hc.Index = "https://splunk.example:8088", "abc", "osprey"
+	want := Outputs{{Config: soc, Webhook: &wh}, {Config: ses, Webhook: &wh2}, {Config: sl, Syslog: &sy}, {Config: sp, SplunkHEC: &hc}}
 	if diff := cmp.Diff(want, got.Outputs); diff != "" {
 		t.Error(diff)
 	}
@@ -62,12 +78,15 @@ func TestOutputsErrors(t *testing.T) {
 		{"outputs: [{name: a, type: webhook, webhook: {url: 'http://x', urll: y}}]", "outputs: line 1: outputs[0].webhook.urll: unknown key"},
 		{"outputs:\n  - name: a\n    type: webhook\n    severity: high\n", "line 4: outputs[0].severity: unknown key"},
 		{"outputs: [{name: a, type: webhook}]", "outputs[0].webhook: required for type webhook"},
-		{"outputs: [{name: a, type: splunk}]", `outputs[0].type: unknown output type "splunk" (known: webhook)`},
+		{"outputs: [{name: a, type: splunk}]", `outputs[0].type: unknown output type "splunk" (known: webhook, syslog, splunk_hec)`},
 		{"outputs: [{name: a, type: webhook, webhook: {url: 'ftp://x'}}]", "outputs[0].webhook.url: must be"},
 		{"outputs: [{name: a, type: webhook, kinds: [alerts], webhook: {url: 'http://x'}}]", "outputs[0].kinds[0]: unknown kind"},
 		{"outputs: [{name: a, type: webhook, webhook: {url: 'http://x'}}, {name: a, type: webhook, webhook: {url: 'http://y'}}]", `outputs[1].name: "a" is also outputs[0]'s name`},
 		{"outputs: [{name: a, type: webhook, queue: {max_bytes: lots}, webhook: {url: 'http://x'}}]", "outputs[0].queue.max_bytes: invalid size"},
 		{"outputs: {name: a}", "outputs: expected a list"},
+		{"outputs: [{name: a, type: syslog, syslog: {address: 'h:514', framing: lines}}]", "outputs[0].syslog.framing: must be"},
+		{"outputs: [{name: a, type: splunk_hec, splunk_hec: {url: 'https://h:8088'}}]", "outputs[0].splunk_hec."},
+		{"outputs: [{name: a, type: syslog, splunk_hec: {url: 'https://h'}, syslog: {address: 'h:514'}}]", `outputs[0].splunk_hec: set, but the output's type is "syslog"`},
 	} {
 		_, err := Load(write(t, tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
