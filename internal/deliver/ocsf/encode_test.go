@@ -212,7 +212,9 @@ func TestSessionMapping(t *testing.T) {
 	if dns := ev.Unmapped["dns"].(map[string]any); dns["query"] != "example.org" {
 		t.Errorf("unmapped dns %v", dns)
 	}
-	if !slices.ContainsFunc(ev.Observables, func(o observable) bool { return o.Name == "unmapped.dns.query" && o.Value == "example.org" && o.TypeID == 1 }) {
+	if !slices.ContainsFunc(ev.Observables, func(o observable) bool {
+		return o.Name == "unmapped.dns.query" && o.Value == "example.org" && o.TypeID == 1
+	}) {
 		t.Errorf("observables %+v", ev.Observables)
 	}
 	ev = decode("ipv6 refused")
@@ -228,10 +230,10 @@ func TestFindingMapping(t *testing.T) {
 	findings := testFindings(t)
 	type summary struct {
 		Activity, Status, Severity int
-		StatusDetail, Comment     string
-		Attacks                   []attack
-		ConfidenceID              int
-		Score                     *int
+		StatusDetail, Comment      string
+		Attacks                    []attack
+		ConfidenceID               int
+		Score                      *int
 	}
 	scan := []attack{{Technique: &technique{"T1046", "Network Service Discovery"}, Tactic: &technique{"TA0007", "Discovery"}}}
 	score := func(n int) *int { return &n }

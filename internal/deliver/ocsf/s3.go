@@ -171,7 +171,7 @@ func classifyS3(err error) error {
 	var api interface{ ErrorCode() string }
 	isConfig := errors.As(err, &api) && slices.Contains(configErrors, api.ErrorCode())
 	switch {
-	case code >= 500 || code == 429 || code == 408:
+	case code == 0 || code >= 500 || code == 429 || code == 408: // 0: no response
 		return deliver.Unavailable(err)
 	case isConfig || code == 401 || code == 403 || code == 404 || code == 301 || code == 307:
 		return deliver.Unavailable(fmt.Errorf("%w: %w", ErrConfig, err))
