@@ -45,9 +45,9 @@ func sess(i int, src, dst, proto string, port uint16, state string, end time.Tim
 	s := schema.Session{
 		Version: schema.SessionVersion, UID: fmt.Sprintf("C%s%s%s%d-%d", src, dst, proto, port, i), Tenant: "acme", Final: true,
 		EndReason: "fin", Source: "pcap", Start: end.Add(-10 * time.Second), End: end, ConnState: state, Transport: proto,
-		Orig:      schema.Endpoint{IP: ip(src, 10+i%50), Port: uint16(40000 + i), Segment: src},
-		Resp:      schema.Endpoint{IP: ip(dst, 100), Port: port, Segment: dst},
-		OrigPkts:  3, RespPkts: 2, OrigBytes: orig, RespBytes: resp,
+		Orig:     schema.Endpoint{IP: ip(src, 10+i%50), Port: uint16(40000 + i), Segment: src},
+		Resp:     schema.Endpoint{IP: ip(dst, 100), Port: port, Segment: dst},
+		OrigPkts: 3, RespPkts: 2, OrigBytes: orig, RespBytes: resp,
 	}
 	switch proto {
 	case "tcp":
