@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -48,5 +50,51 @@ func TestConfigValidate(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestConfigYAML: the keys of docs/outputs-ocsf.md decode over the
+// defaults, strictly.
+func TestConfigYAML(t *testing.T) {
+	const doc = `
+destination: file
+vendor_name: Example Corp
+unmapped: false
+file:
+  path: /var/log/osprey/ocsf-{class}.jsonl
+  max_bytes: 256MiB
+  max_age: 30m
+  gzip: false
+  max_files: 48
+s3:
+  bucket: lake
+  prefix: ext/osprey
+  key_template: "{class}/{uuid}{ext}"
+  account_id: "123456789012"
+  region: eu-west-1
+  endpoint: "http://minio:9000"
+  path_style: true
+  access_key: a
+  secret_key: s
+  gzip: false
+  timeout: 5s
+`
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Destination: "file", VendorName: "Example Corp",
+		File: FileConfig{Path: "/var/log/osprey/ocsf-{class}.jsonl", MaxBytes: 256 << 20, MaxAge: 30 * time.Minute, MaxFiles: 48},
+		S3: S3Config{Bucket: "lake", Prefix: "ext/osprey", KeyTemplate: "{class}/{uuid}{ext}", AccountID: "123456789012", Region: "eu-west-1",
+			Endpoint: "http://minio:9000", PathStyle: true, AccessKey: "a", SecretKey: "s", Timeout: 5 * time.Second},
+	}
+	if c != want {
+		t.Errorf("decoded %+v\nwant    %+v", c, want)
 	}
 }
