@@ -35,6 +35,11 @@ type Config struct {
 	BatchSize int
 	// Tick is how often live sources expire idle flows by wall-clock time.
 	Tick time.Duration
+	// Flush is how often a live sensor hands the sessions it holds to the
+	// sink when the batch is not full (at most Tick). Finished sessions
+	// should not wait for a full batch: detection is downstream, and the
+	// store writer batches on its own.
+	Flush time.Duration
 	// OnDecodeError sees every frame that did not decode, with the error
 	// (the sensor counts them too); it must keep neither past the call.
 	// Nil ignores them.
@@ -43,7 +48,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults of every stage.
 func DefaultConfig() Config {
-	return Config{Decode: decode.DefaultConfig(), Meter: meter.DefaultConfig(), BatchSize: 1024, Tick: time.Second}
+	return Config{Decode: decode.DefaultConfig(), Meter: meter.DefaultConfig(), BatchSize: 1024, Tick: time.Second, Flush: 100 * time.Millisecond}
 }
 
 // Sensor is one source → decode → meter → sink chain.
@@ -78,6 +83,9 @@ func New(cfg Config, src capture.Source, sink pipeline.SessionSink, live bool) (
 	}
 	if cfg.Tick <= 0 {
 		cfg.Tick = time.Second
+	}
+	if cfg.Flush <= 0 || cfg.Flush > cfg.Tick {
+		cfg.Flush = min(100*time.Millisecond, cfg.Tick)
 	}
 	streams := max(src.Streams(), 1)
 	nshards := 1
@@ -198,11 +206,13 @@ func (s *Sensor) handle(stream int, f *capture.Frame) error {
 	return err
 }
 
-// tick expires idle flows by wall-clock time for live sources, which may
-// go quiet for longer than any timeout.
+// tick, for live sources, flushes partial batches every Flush and
+// expires idle flows by wall-clock time every Tick: the traffic may go
+// quiet for longer than any timeout.
 func (s *Sensor) tick(ctx context.Context, done <-chan struct{}) {
-	t := time.NewTicker(s.cfg.Tick)
+	t := time.NewTicker(s.cfg.Flush)
 	defer t.Stop()
+	next := time.Now().Add(s.cfg.Tick)
 	for {
 		select {
 		case <-ctx.Done():
@@ -210,9 +220,15 @@ func (s *Sensor) tick(ctx context.Context, done <-chan struct{}) {
 		case <-done:
 			return
 		case now := <-t.C:
+			expire := !now.Before(next)
+			if expire {
+				next = now.Add(s.cfg.Tick)
+			}
 			for _, sh := range s.shards {
 				sh.mu.Lock()
-				sh.table.Advance(now)
+				if expire {
+					sh.table.Advance(now)
+				}
 				sh.flush(s)
 				sh.mu.Unlock()
 			}

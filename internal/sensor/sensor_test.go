@@ -121,3 +121,75 @@ func TestShardedUDP(t *testing.T) {
 		t.Errorf("%d frames", f)
 	}
 }
+
+// TestLiveFlushesPromptly: a live sensor hands a finished session to the
+// sink within its flush interval, long before a batch fills or the
+// wall-clock expiry ticks: a rejected connection attempt (SYN, RST-ACK)
+// reaches the sink well within a second with Tick at a minute.
+func TestLiveFlushesPromptly(t *testing.T) {
+	src, err := capture.NewUDPSource(capture.UDPConfig{Listen: []capture.UDPListen{{Addr: "127.0.0.1:0", Kind: decode.LinkVXLANPayload}}, Sockets: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	cfg := DefaultConfig()
+	cfg.Tick = time.Minute
+	s, err := New(cfg, src, sink, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(src.Addrs()[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write(vxlanTCP(t, "10.0.0.1", "10.0.0.2", 40000, 445, 1000, 0, true, false))
+	c.Write(vxlanTCP(t, "10.0.0.2", "10.0.0.1", 445, 40000, 0, 1001, false, true))
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		sink.mu.Lock()
+		n := len(sink.s)
+		var got schema.Session
+		if n > 0 {
+			got = sink.s[0]
+		}
+		sink.mu.Unlock()
+		if n > 0 {
+			if got.ConnState != "REJ" || got.EndReason != "rst" {
+				t.Errorf("session %s ended by %s, want REJ ended by rst", got.ConnState, got.EndReason)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("session reached the sink after %v", d)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the rejected attempt never reached the sink")
+}
+
+// vxlanTCP is a VXLAN payload carrying a TCP segment: a SYN, or a RST-ACK.
+func vxlanTCP(t *testing.T, src, dst string, sp, dp uint16, seq, ack uint32, syn, rst bool) []byte {
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.ParseIP(src).To4(), DstIP: net.ParseIP(dst).To4()}
+	tcp := &layers.TCP{SrcPort: layers.TCPPort(sp), DstPort: layers.TCPPort(dp), Seq: seq, Ack: ack, SYN: syn, RST: rst, ACK: rst, Window: 1024}
+	tcp.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		&layers.VXLAN{ValidIDFlag: true, VNI: 7},
+		&layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4},
+		ip, tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
