@@ -11,20 +11,21 @@ import (
 // Config is the whole osprey configuration file. Each section maps onto
 // one component's own configuration in cmd/osprey.
 type Config struct {
-	Sensor  Sensor  `yaml:"sensor"`
-	Decode  Decode  `yaml:"decode"`
-	Meter   Meter   `yaml:"meter"`
-	DPI     DPI     `yaml:"dpi"`
-	Devices Devices `yaml:"devices"`
-	Enrich  Enrich  `yaml:"enrich"`
-	Capture Capture `yaml:"capture"`
-	Health  Health  `yaml:"health"`
-	Log     Log     `yaml:"log"`
-	Store   Store   `yaml:"store"`
-	Collect Collect `yaml:"collect"`
-	Detect  Detect  `yaml:"detect"`
-	Outputs Outputs `yaml:"outputs"`
-	API     API     `yaml:"api"`
+	Sensor       Sensor       `yaml:"sensor"`
+	Decode       Decode       `yaml:"decode"`
+	Meter        Meter        `yaml:"meter"`
+	DPI          DPI          `yaml:"dpi"`
+	Devices      Devices      `yaml:"devices"`
+	Enrich       Enrich       `yaml:"enrich"`
+	Capture      Capture      `yaml:"capture"`
+	Health       Health       `yaml:"health"`
+	Log          Log          `yaml:"log"`
+	Store        Store        `yaml:"store"`
+	Collect      Collect      `yaml:"collect"`
+	Detect       Detect       `yaml:"detect"`
+	Outputs      Outputs      `yaml:"outputs"`
+	API          API          `yaml:"api"`
+	Segmentation Segmentation `yaml:"segmentation"`
 }
 
 // Store is where sessions, rollups, metrics, devices and findings are
@@ -190,9 +191,10 @@ func DefaultConfig() Config {
 			Retention: Retention{Sessions: 30 * 24 * time.Hour, Rollups: 400 * 24 * time.Hour,
 				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
 		},
-		Collect: defaultCollect(),
-		Detect:  defaultDetect(),
-		API:     defaultAPI(),
+		Collect:      defaultCollect(),
+		Detect:       defaultDetect(),
+		API:          defaultAPI(),
+		Segmentation: defaultSegmentation(),
 	}
 }
 
@@ -306,5 +308,6 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Detect.validate())
 	errs = append(errs, c.Outputs.validate())
 	errs = append(errs, c.API.validate())
+	errs = append(errs, c.Segmentation.validate())
 	return errors.Join(errs...)
 }
