@@ -15,6 +15,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/config"
 	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/deliver/hec"
+	"github.com/osprey-ndr/osprey/internal/deliver/ocsf"
 	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 	"github.com/osprey-ndr/osprey/internal/detect"
@@ -46,6 +47,13 @@ var outputTypes = map[string]func(o config.Output) (deliver.Encoder, deliver.Des
 			return nil, nil, err
 		}
 		return h.Encoder(), h, nil
+	},
+	"ocsf": func(o config.Output) (deliver.Encoder, deliver.Destination, error) {
+		d, err := ocsf.New(*o.OCSF)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d.Encoder(), d, nil
 	},
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
 	"github.com/osprey-ndr/osprey/internal/deliver/hec"
+	"github.com/osprey-ndr/osprey/internal/deliver/ocsf"
 	"github.com/osprey-ndr/osprey/internal/deliver/syslog"
 	"github.com/osprey-ndr/osprey/internal/deliver/webhook"
 )
@@ -29,6 +30,7 @@ type Output struct {
 	Webhook        *webhook.Config `yaml:"webhook"`
 	Syslog         *syslog.Config  `yaml:"syslog"`
 	SplunkHEC      *hec.Config     `yaml:"splunk_hec"`
+	OCSF           *ocsf.Config    `yaml:"ocsf"`
 }
 
 // outputYAML is what an entry is decoded into: every section present,
@@ -38,10 +40,11 @@ type outputYAML struct {
 	Webhook        webhook.Config `yaml:"webhook"`
 	Syslog         syslog.Config  `yaml:"syslog"`
 	SplunkHEC      hec.Config     `yaml:"splunk_hec"`
+	OCSF           ocsf.Config    `yaml:"ocsf"`
 }
 
 // OutputTypes are the output types, as `type:` names them.
-var OutputTypes = []string{"webhook", "syslog", "splunk_hec"}
+var OutputTypes = []string{"webhook", "syslog", "splunk_hec", "ocsf"}
 
 // section is the type's section, nil when it is absent; ok is false for
 // an unknown type.
@@ -53,6 +56,8 @@ func (o Output) section(typ string) (sec interface{ Validate() error }, present,
 		return o.Syslog, o.Syslog != nil, true
 	case "splunk_hec":
 		return o.SplunkHEC, o.SplunkHEC != nil, true
+	case "ocsf":
+		return o.OCSF, o.OCSF != nil, true
 	}
 	return nil, false, false
 }
@@ -70,7 +75,7 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 	out := make(Outputs, len(n.Content))
 	for i, el := range n.Content {
 		y := outputYAML{Config: deliver.DefaultConfig(), Webhook: webhook.DefaultConfig(), Syslog: syslog.DefaultConfig(),
-			SplunkHEC: hec.DefaultConfig()}
+			SplunkHEC: hec.DefaultConfig(), OCSF: ocsf.DefaultConfig()}
 		if err := walk("", el, reflect.ValueOf(&y).Elem(), fmt.Sprintf("outputs[%d]", i)); err != nil {
 			// walk names the file first; the caller adds it, so this is
 			// "line N: key: …".
@@ -86,6 +91,8 @@ func (outs *Outputs) UnmarshalYAML(n *yaml.Node) error {
 					out[i].Syslog = &y.Syslog
 				case "splunk_hec":
 					out[i].SplunkHEC = &y.SplunkHEC
+				case "ocsf":
+					out[i].OCSF = &y.OCSF
 				}
 			}
 		}
@@ -117,6 +124,9 @@ func (outs Outputs) validate() error {
 		}
 		if o.Type == "" {
 			continue
+		}
+		if o.Type == "ocsf" && slices.ContainsFunc(o.Kinds, func(k string) bool { kind, _ := deliver.ParseKind(k); return kind == deliver.KindMetric }) {
+			errs = append(errs, fmt.Errorf("%s.kinds: OCSF has no class for device metrics; an ocsf output takes findings and sessions", key))
 		}
 		sec, present, ok := o.section(o.Type)
 		switch {
