@@ -21,6 +21,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/segment"
 	"github.com/osprey-ndr/osprey/internal/store"
 )
 
@@ -75,6 +76,8 @@ type Deps struct {
 	SuppressFor     time.Duration
 	// Policies are detect.policies.
 	Policies []string
+	// Segmentation is the segmentation section: links, thresholds.
+	Segmentation segment.Config
 	// Metrics takes POST /ingest/metrics (nil: written to Store).
 	Metrics MetricSink
 	// Sources lists the daemon's sources (nil: none).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/osprey-ndr/osprey/internal/detect"
 	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/segment"
 	"github.com/osprey-ndr/osprey/internal/store"
 )
 
@@ -34,6 +35,8 @@ var schemaTypes = map[string]any{
 	"PolicyList":      List[PolicyInfo]{},
 	"PolicyCheck":     PolicyCheck{},
 	"WhatIf":          WhatIf{},
+	"Recommendations": segment.Recommendations{},
+	"Capacity":        segment.CapacityReport{},
 	"SourceList":      List[Source]{},
 	"MetricBatch":     []schema.DeviceMetric{},
 	"Accepted":        Accepted{},

@@ -86,6 +86,11 @@ func (s *Server) table() []*Route {
 			Summary: "What a policy file (the body; the policies in force when empty) would have reported over the stored sessions",
 			Params:  with(rangeParams, []Param{pExamples}), BodyType: "application/yaml", BodySchema: "PolicyYAML", Response: "WhatIf", handle: s.whatIf},
 
+		{Method: "GET", Path: "/api/v1/segmentation/recommendations", Access: Read, Tag: "segmentation", Summary: "Answered cross-segment traffic by pair and port, and a policy allowing exactly it",
+			Params: with(rangeParams, []Param{pMinSessions}), Response: "Recommendations", handle: s.segmentRecommendations},
+		{Method: "GET", Path: "/api/v1/segmentation/capacity", Access: Read, Tag: "segmentation", Summary: "Peak and p95 bits/s of each configured link and segment pair, against the link's bandwidth",
+			Params: rangeParams, Response: "Capacity", handle: s.segmentCapacity},
+
 		{Method: "GET", Path: "/api/v1/sources", Access: Read, Tag: "sources", Summary: "The daemon's listeners and collectors writing into the tenant, with their health and counters",
 			Response: "SourceList", handle: s.sources},
 		{Method: "POST", Path: "/api/v1/ingest/metrics", Access: Feed, Tag: "ingest", Summary: "Write device metrics (a JSON array or JSON lines of DeviceMetric) into the tenant",

@@ -77,6 +77,12 @@ var examples = map[string]example{
 	"POST /api/v1/policies/whatif": func(*testing.T, *fixture, string, string) (string, string) {
 		return "/api/v1/policies/whatif?since=6h&examples=3", "version: 1\nname: adhoc\nrules:\n  - name: modbus\n    deny: {to: {port: 502}}\n"
 	},
+	"GET /api/v1/segmentation/recommendations": func(*testing.T, *fixture, string, string) (string, string) {
+		return "/api/v1/segmentation/recommendations?since=6h&min_sessions=2", ""
+	},
+	"GET /api/v1/segmentation/capacity": func(*testing.T, *fixture, string, string) (string, string) {
+		return "/api/v1/segmentation/capacity?since=6h", ""
+	},
 	"GET /api/v1/sources": func(*testing.T, *fixture, string, string) (string, string) { return "/api/v1/sources", "" },
 	"POST /api/v1/ingest/metrics": func(_ *testing.T, _ *fixture, self, target string) (string, string) {
 		return "/api/v1/ingest/metrics", fmt.Sprintf(`[{"tenant": %q, "device": "ingested-%s", "name": "aws:num-listening-tcp-ports", "value": 4}]`, target, target)
@@ -102,7 +108,7 @@ var carriesOwn = map[string]bool{
 	"GET /api/v1/sessions/matrix": true, "GET /api/v1/overview": true, "GET /api/v1/devices": true,
 	"GET /api/v1/devices/{id}": true, "GET /api/v1/devices/{id}/timeline": true, "GET /api/v1/findings": true,
 	"GET /api/v1/findings/{id}": true, "POST /api/v1/findings/{id}/ack": true, "POST /api/v1/findings/{id}/verdict": true,
-	"GET /api/v1/sources": true, "GET /api/v1/whoami": true, "GET /api/v1/tokens": true, "POST /api/v1/tokens": true,
+	"GET /api/v1/sources": true, "GET /api/v1/whoami": true, "GET /api/v1/segmentation/recommendations": true, "GET /api/v1/segmentation/capacity": true, "GET /api/v1/tokens": true, "POST /api/v1/tokens": true,
 }
 
 func urlq(s string) string {
