@@ -47,7 +47,7 @@ func newAPI(cfg config.Config, p *pipe, log *slog.Logger) (apiServer, error) {
 		return apiServer{}, fmt.Errorf("api.tokens: %w", err)
 	}
 	d := api.Deps{Store: p.st, Tokens: toks, SuppressionFile: cfg.Detect.SuppressionFile, SuppressFor: cfg.Detect.SuppressFor,
-		Policies: cfg.Detect.Policies, Registry: p.reg, Log: log, Sources: daemonSources(cfg, p)}
+		Policies: cfg.Detect.Policies, Registry: p.reg, Log: log, Sources: daemonSources(cfg, p), Segmentation: cfg.Segmentation.Config()}
 	if p.det != nil {
 		d.Engine = p.det.eng
 	}
@@ -194,7 +194,7 @@ func runServe(cmd *cobra.Command, g *globals, o *serveOpts) error {
 	}
 	reg := prometheus.NewRegistry()
 	srv, err := api.New(apiConfig(cfg.API), api.Deps{Store: st, Tokens: toks, SuppressionFile: cfg.Detect.SuppressionFile,
-		SuppressFor: cfg.Detect.SuppressFor, Policies: cfg.Detect.Policies, Registry: reg, Log: log})
+		SuppressFor: cfg.Detect.SuppressFor, Policies: cfg.Detect.Policies, Registry: reg, Log: log, Segmentation: cfg.Segmentation.Config()})
 	if err != nil {
 		return err
 	}
