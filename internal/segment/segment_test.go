@@ -3,6 +3,7 @@ package segment_test
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -332,5 +333,18 @@ func TestValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
+	}
+}
+
+// The policy shown in docs/segmentation.md loads.
+func TestDocsPolicy(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/segmentation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```yaml\n")
+	example, _, _ := strings.Cut(rest, "```")
+	if _, err := policy.Load("segmentation.yaml", []byte(example)); err != nil || !strings.Contains(example, segment.DenyRule) {
+		t.Errorf("docs/segmentation.md policy: %v\n%s", err, example)
 	}
 }
