@@ -12,11 +12,11 @@ RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... 
 FUZZTIME  ?= 4s
 APT_GET   := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
-.PHONY: all build demo test vet staticcheck unit race fuzz-smoke fuzz bench deps-test deps-bench clean
+.PHONY: all build demo test vet staticcheck unit race fuzz-smoke fuzz bench deps-test deps-bench clean console test-console console-screenshots
 
 all: build
 
-build:
+build: console
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/osprey
 
 # demo: synthesise a mirrored (VXLAN) fleet and plant capture and turn it
@@ -53,7 +53,32 @@ demo: build
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
 
-test: deps-test vet staticcheck fuzz-smoke unit race
+test: deps-test vet staticcheck fuzz-smoke unit race test-console
+
+# The web console (docs/console.md): npm ci when package-lock.json
+# changed, vite build into web/console/dist/app when a source did;
+# `go build` embeds it (a build without it serves a placeholder page).
+CONSOLE     := web/console
+CONSOLE_SRC := $(shell find $(CONSOLE)/src $(CONSOLE)/public -type f 2>/dev/null) $(addprefix $(CONSOLE)/,index.html vite.config.ts tsconfig.json package.json)
+
+console: $(CONSOLE)/dist/app/index.html
+
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json
+	@command -v npm >/dev/null || { echo "console: npm (Node.js >= 20.19) is needed to build the web console" >&2; exit 1; }
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+
+$(CONSOLE)/dist/app/index.html: $(CONSOLE)/node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd $(CONSOLE) && npm run build
+
+# Browser tests: Playwright drives Debian's chromium headless against
+# osprey serve over a store of synthetic traffic (web/console/tests);
+# screenshots land in web/console/test-results/screenshots.
+test-console: build
+	cd $(CONSOLE) && OSPREY_BIN=$(abspath $(BIN)) npx playwright test
+
+# The same tests, copying the main screenshots into docs/img.
+console-screenshots: build
+	cd $(CONSOLE) && OSPREY_BIN=$(abspath $(BIN)) OSPREY_DOCS_IMG=1 npx playwright test
 
 vet:
 	$(GO) vet ./...
@@ -87,7 +112,8 @@ bench: deps-bench deps-test build
 # libndpi-bin (ndpiReader) to compare application labels with nDPI's,
 # tshark to check that the generated IoT/OT traffic dissects cleanly,
 # softflowd as a real NetFlow/IPFIX exporter, and mosquitto with its
-# clients as a real MQTT broker and publishers for Device Defender reports.
+# clients as a real MQTT broker and publishers for Device Defender reports,
+# and chromium for the web console's browser tests.
 deps-test:
 	@command -v ip >/dev/null || { $(APT_GET) update && $(APT_GET) install iproute2; }
 	@[ -x /usr/sbin/clickhouse-server ] || { $(APT_GET) update && $(APT_GET) install clickhouse-server; }
@@ -96,6 +122,7 @@ deps-test:
 	@command -v tshark >/dev/null || { $(APT_GET) update && $(APT_GET) install tshark; }
 	@command -v softflowd >/dev/null || { $(APT_GET) update && $(APT_GET) install softflowd; }
 	@[ -x /usr/sbin/mosquitto ] && command -v mosquitto_pub >/dev/null || { $(APT_GET) update && $(APT_GET) install mosquitto mosquitto-clients; }
+	@[ -x /usr/bin/chromium ] || { $(APT_GET) update && $(APT_GET) install chromium; }
 	@[ -x /usr/sbin/rsyslogd ] && dpkg -s rsyslog-gnutls >/dev/null 2>&1 || { $(APT_GET) update && $(APT_GET) install rsyslog rsyslog-gnutls; }
 
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is

@@ -151,9 +151,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 				Message: r.Method + " is not allowed here (" + allow + ")"})
 		})
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound("no route %s", r.URL.Path))
-	})
+	s.mux.Handle("/", s.root())
 	return s, nil
 }
 
