@@ -11,13 +11,16 @@ const w = world();
 const shots = resolve(import.meta.dirname, '../test-results/screenshots');
 mkdirSync(shots, { recursive: true });
 
+// The screenshots docs/console.md shows.
+const docs = new Set(['overview', 'finding', 'device', 'sessions', 'segmentation', 'policies']);
+
 /** shot saves a screenshot as a test artifact, and into docs/img with
  * OSPREY_DOCS_IMG=1 (make console-screenshots). */
 async function shot(page: Page, name: string): Promise<void> {
   await page.waitForTimeout(300); // charts draw on the next frame
   const file = join(shots, name + '.png');
   await page.screenshot({ path: file, fullPage: false });
-  if (process.env.OSPREY_DOCS_IMG) copyFileSync(file, join(repo, 'docs/img', 'console-' + name + '.png'));
+  if (process.env.OSPREY_DOCS_IMG && docs.has(name)) copyFileSync(file, join(repo, 'docs/img', 'console-' + name + '.png'));
 }
 
 async function signIn(page: Page, token: string): Promise<void> {

@@ -22,6 +22,7 @@ export default async function findings(ctx: Ctx): Promise<void> {
     severity: p.get('severity') ?? '',
     state: p.get('state') ?? '',
     entity: p.get('entity') ?? '',
+    rule: p.get('rule') ?? '',
   };
   const detector = h('input', { name: 'detector', value: filters.detector, placeholder: 'any', list: 'detectors' });
   const severity = h('select', { name: 'severity' }, h('option', { value: '' }, 'any'),
@@ -35,13 +36,14 @@ export default async function findings(ctx: Ctx): Promise<void> {
       'data-testid': 'finding-filters',
       onsubmit: (ev: Event) => {
         ev.preventDefault();
-        setParams({ detector: detector.value.trim(), severity: severity.value, state: state.value, entity: entity.value.trim(), finding: undefined });
+        setParams({ detector: detector.value.trim(), severity: severity.value, state: state.value, entity: entity.value.trim(), rule: undefined, finding: undefined });
       },
     },
     field('Detector', detector),
     field('Severity', severity),
     field('State', state),
     field('Entity', entity),
+    filters.rule ? h('span.chip', { title: 'rule' }, 'rule ' + filters.rule) : null,
     h('button.primary', { type: 'submit' }, 'Apply'),
     h('datalist#detectors', ['policy', 'threat-intel', 'brute-force', 'vertical-scan', 'horizontal-scan', 'beaconing', 'exfiltration', 'dns-tunnel', 'profile', 'audit']
       .map((d) => h('option', { value: d }))),

@@ -29,7 +29,7 @@ export default async function policies(ctx: Ctx): Promise<void> {
           f.error ? errorBox({ code: 'load_error', message: typeof f.error === 'string' ? f.error : f.error.message }) : null,
           f.rules ? table(
             [
-              { label: 'Rule', value: (r) => r.name, render: (r) => link('/findings', r.name, { detector: 'policy', entity: undefined }) },
+              { label: 'Rule', value: (r) => r.name, render: (r) => link('/findings', r.name, { detector: 'policy', rule: r.name }) },
               { label: 'Kind', value: (r) => r.kind },
               { label: 'Severity', value: (r) => r.severity, render: (r) => badge(r.severity) },
               { label: 'ATT&CK', value: (r) => r.technique ?? '', render: (r) => r.technique ?? '–' },
@@ -94,7 +94,7 @@ export default async function policies(ctx: Ctx): Promise<void> {
     card('Policies in force', files),
     card('Editor',
       h('p.muted.small', 'A policy file as docs/policies.md describes it. Validate checks it; What-if runs it over the stored sessions of the time range.'),
-      h('div.editor', gutter, editor),
+      h('div.policy-work', h('div', h('div.editor', gutter, editor),
       ctx.canTriage
         ? h('div.actions',
             h('button.primary', { onclick: validate, 'data-testid': 'validate' }, 'Validate'),
@@ -102,8 +102,7 @@ export default async function policies(ctx: Ctx): Promise<void> {
             h('button', { onclick: () => runWhatIf(true) }, 'What-if (policies in force)'),
             h('button.link', { onclick: () => { editor.value = example; syncGutter(); sessionStorage.removeItem(DRAFT_KEY); } }, 'Reset'))
         : h('p.muted.small', { 'data-testid': 'read-only' }, 'Validating and what-ifs need the analyst role.'),
-      result,
-      whatif,
+      ), h('div', result, whatif)),
     ),
   );
 }
