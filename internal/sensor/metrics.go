@@ -12,7 +12,7 @@ import (
 type Collector struct {
 	s                                                *Sensor
 	frames, bytes, decodeErrors, sessions, flowsOpen *prometheus.Desc
-	flows, evictions                                 *prometheus.Desc
+	flows, evictions, queued                         *prometheus.Desc
 	apps, dpiOverCapacity                            *prometheus.Desc
 }
 
@@ -29,6 +29,7 @@ func NewCollector(s *Sensor, source string) *Collector {
 		sessions:     d("sessions_total", "Session records handed to the sink."),
 		flowsOpen:    d("flows_open", "Flows tracked right now."),
 		flows:        d("flows_total", "Flows created."),
+		queued:       d("queued_batches", "Batches of sessions waiting for the sink (live sources)."),
 		evictions: prometheus.NewDesc("osprey_sensor_evictions_total", "Flows ended early by the memory cap (meter.max_flows), by reason.",
 			[]string{"reason"}, l),
 		apps: prometheus.NewDesc("osprey_dpi_flows_total", "Flows whose application was decided, by how: content, port or unknown.",
@@ -39,7 +40,7 @@ func NewCollector(s *Sensor, source string) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen, c.flows, c.evictions, c.apps, c.dpiOverCapacity} {
+	for _, d := range []*prometheus.Desc{c.frames, c.bytes, c.decodeErrors, c.sessions, c.flowsOpen, c.flows, c.queued, c.evictions, c.apps, c.dpiOverCapacity} {
 		ch <- d
 	}
 }
@@ -51,6 +52,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.CounterValue, float64(bytes))
 	ch <- prometheus.MustNewConstMetric(c.decodeErrors, prometheus.CounterValue, float64(c.s.decodeErrors.Load()))
 	ch <- prometheus.MustNewConstMetric(c.sessions, prometheus.CounterValue, float64(c.s.sessions.Load()))
+	ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(len(c.s.queue)))
 	// Tables are only read under their shard's lock, which live sources
 	// (the only ones scraped) always take.
 	open, flows := 0, uint64(0)

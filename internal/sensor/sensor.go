@@ -40,6 +40,12 @@ type Config struct {
 	// should not wait for a full batch: detection is downstream, and the
 	// store writer batches on its own.
 	Flush time.Duration
+	// Queue is how many batches a live sensor holds for the sink while
+	// the sink is busy (0 = 64). A UDP or AF_PACKET source cannot be
+	// paused: a sink that blocks for a moment (a store commit, a
+	// queue's fsync) would otherwise stop the reads and make the kernel
+	// drop packets. Only a full queue pushes back.
+	Queue int
 	// OnDecodeError sees every frame that did not decode, with the error
 	// (the sensor counts them too); it must keep neither past the call.
 	// Nil ignores them.
@@ -48,7 +54,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults of every stage.
 func DefaultConfig() Config {
-	return Config{Decode: decode.DefaultConfig(), Meter: meter.DefaultConfig(), BatchSize: 1024, Tick: time.Second, Flush: 100 * time.Millisecond}
+	return Config{Decode: decode.DefaultConfig(), Meter: meter.DefaultConfig(), BatchSize: 1024, Tick: time.Second, Flush: 100 * time.Millisecond, Queue: 64}
 }
 
 // Sensor is one source → decode → meter → sink chain.
@@ -66,6 +72,12 @@ type Sensor struct {
 
 	decodeErrors atomic.Uint64
 	sessions     atomic.Uint64
+
+	// Live sensors hand batches to a writer goroutine through queue;
+	// written batches come back through free for reuse.
+	queue    chan []schema.Session
+	free     chan []schema.Session
+	writeErr atomic.Pointer[error] // the sink's first error, seen by the shards at their next flush
 }
 
 type shard struct {
@@ -87,6 +99,9 @@ func New(cfg Config, src capture.Source, sink pipeline.SessionSink, live bool) (
 	if cfg.Flush <= 0 || cfg.Flush > cfg.Tick {
 		cfg.Flush = min(100*time.Millisecond, cfg.Tick)
 	}
+	if cfg.Queue <= 0 {
+		cfg.Queue = 64
+	}
 	streams := max(src.Streams(), 1)
 	nshards := 1
 	if streams > 1 {
@@ -103,6 +118,9 @@ func New(cfg Config, src capture.Source, sink pipeline.SessionSink, live bool) (
 	for range streams {
 		s.decoders = append(s.decoders, decode.NewDecoder(cfg.Decode))
 	}
+	if live {
+		s.queue, s.free = make(chan []schema.Session, cfg.Queue), make(chan []schema.Session, cfg.Queue)
+	}
 	for range nshards {
 		sh := &shard{locked: streams > 1 || live, batch: make([]schema.Session, 0, cfg.BatchSize)}
 		t, err := meter.New(cfg.Meter, sh.collect(s))
@@ -117,7 +135,8 @@ func New(cfg Config, src capture.Source, sink pipeline.SessionSink, live bool) (
 
 // collect returns the meter's emitter for this shard: it copies each
 // session into the batch and writes full batches to the sink. It runs
-// with the shard held, so a slow sink pushes back on the source.
+// with the shard held, so a slow sink pushes back on the source (a live
+// one's once Queue batches wait).
 func (sh *shard) collect(s *Sensor) meter.Emitter {
 	return func(rec *schema.Session) {
 		s.sessions.Add(1)
@@ -129,7 +148,23 @@ func (sh *shard) collect(s *Sensor) meter.Emitter {
 }
 
 func (sh *shard) flush(s *Sensor) {
+	if s.queue != nil && sh.sinkErr == nil {
+		if err := s.writeErr.Load(); err != nil {
+			sh.sinkErr = *err
+		}
+	}
 	if len(sh.batch) == 0 {
+		return
+	}
+	if s.queue != nil {
+		// The full batch goes to the writer; the shard goes on with a
+		// written one (or a new one while all are in flight).
+		s.queue <- sh.batch
+		select {
+		case sh.batch = <-s.free:
+		default:
+			sh.batch = make([]schema.Session, 0, s.cfg.BatchSize)
+		}
 		return
 	}
 	if err := s.sink.WriteSessions(context.Background(), sh.batch); err != nil && sh.sinkErr == nil {
@@ -139,11 +174,30 @@ func (sh *shard) flush(s *Sensor) {
 	sh.batch = sh.batch[:0]
 }
 
+// write hands the queued batches to the sink, in order, until the queue
+// closes; a live sensor's sink is called from here only.
+func (s *Sensor) write() {
+	for b := range s.queue {
+		if err := s.sink.WriteSessions(context.Background(), b); err != nil {
+			s.writeErr.CompareAndSwap(nil, &err)
+		}
+		clear(b)
+		select {
+		case s.free <- b[:0]:
+		default:
+		}
+	}
+}
+
 // Run reads the source to its end (or until ctx is done), then ends every
 // open flow and flushes the remaining sessions to the sink.
 func (s *Sensor) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	done := make(chan struct{})
+	written := make(chan struct{})
+	if s.queue != nil {
+		go func() { s.write(); close(written) }()
+	}
 	if s.live {
 		g.Go(func() error { s.tick(gctx, done); return nil })
 	}
@@ -165,6 +219,13 @@ func (s *Sensor) Run(ctx context.Context) error {
 		sh.table.Flush(reason)
 		sh.flush(s)
 		sinkErr = errors.Join(sinkErr, sh.sinkErr)
+	}
+	if s.queue != nil {
+		close(s.queue)
+		<-written
+		if err := s.writeErr.Load(); err != nil && sinkErr == nil {
+			sinkErr = *err
+		}
 	}
 	return errors.Join(runErr, sinkErr)
 }

@@ -193,3 +193,60 @@ func vxlanTCP(t *testing.T, src, dst string, sp, dp uint16, seq, ack uint32, syn
 	}
 	return buf.Bytes()
 }
+
+// blockingSink holds every write until release is closed.
+type blockingSink struct {
+	memSink
+	release chan struct{}
+}
+
+func (b *blockingSink) WriteSessions(ctx context.Context, s []schema.Session) error {
+	<-b.release
+	return b.memSink.WriteSessions(ctx, s)
+}
+
+// TestLiveSinkStall: while the sink is stuck (a store commit, an fsync),
+// a live sensor goes on reading and metering — its batches wait in the
+// queue — and every session reaches the sink once it moves again.
+func TestLiveSinkStall(t *testing.T) {
+	src, err := capture.NewUDPSource(capture.UDPConfig{Listen: []capture.UDPListen{{Addr: "127.0.0.1:0", Kind: decode.LinkVXLANPayload}}, Sockets: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &blockingSink{release: make(chan struct{})}
+	cfg := DefaultConfig()
+	cfg.BatchSize = 4
+	s, err := New(cfg, src, sink, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(src.Addrs()[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const attempts = 40 // ten batches
+	for i := range attempts {
+		c.Write(vxlanTCP(t, "10.0.0.1", "10.0.0.2", uint16(40000+i), 445, 1000, 0, true, false))
+		c.Write(vxlanTCP(t, "10.0.0.2", "10.0.0.1", 445, uint16(40000+i), 0, 1001, false, true))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && s.sessions.Load() < attempts {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := s.sessions.Load(); n != attempts {
+		t.Fatalf("%d sessions metered while the sink was stuck, want %d", n, attempts)
+	}
+	close(sink.release)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sink.s); n != attempts {
+		t.Errorf("%d sessions reached the sink, want %d", n, attempts)
+	}
+}
