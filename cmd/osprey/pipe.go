@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,7 +110,7 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		p.sync = ss.Writer.Sync
 		p.st = ss.st
 		if cfg.Detect.Enabled {
-			var findings detect.FindingSink = detect.NewStoreSink(ss.st, 0)
+			var findings detect.FindingSink = newStoreFindings(detect.NewStoreSink(ss.st, 0))
 			if p.outs != nil {
 				findings = detect.Tee(findings, p.outs.findings())
 			}
@@ -206,6 +208,52 @@ func (p *pipe) Close() error {
 		errs = append(errs, p.out.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// storeFindings upserts findings into the store on a goroutine of its
+// own. Detection runs inside the session pipeline, behind the packet
+// sensors: a findings upsert that waits on the store (hundreds of
+// milliseconds, seconds at times, while sessions load) would hold up the
+// outputs' copy of the finding, the sessions behind it and, once the
+// sensors' queues fill, the packets. Batches are copied; Close writes
+// what is queued before closing the store sink.
+type storeFindings struct {
+	sink detect.FindingSink
+	ch   chan []schema.Finding
+	done chan struct{}
+	err  atomic.Pointer[error]
+}
+
+func newStoreFindings(sink detect.FindingSink) *storeFindings {
+	s := &storeFindings{sink: sink, ch: make(chan []schema.Finding, 256), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for b := range s.ch {
+			if err := sink.WriteFindings(context.Background(), b); err != nil {
+				s.err.Store(&err)
+			}
+		}
+	}()
+	return s
+}
+
+// WriteFindings queues the batch; it returns the store's last error, once.
+func (s *storeFindings) WriteFindings(_ context.Context, batch []schema.Finding) error {
+	s.ch <- slices.Clone(batch)
+	if err := s.err.Swap(nil); err != nil {
+		return *err
+	}
+	return nil
+}
+
+func (s *storeFindings) Close() error {
+	close(s.ch)
+	<-s.done
+	err := s.sink.Close()
+	if e := s.err.Swap(nil); e != nil {
+		err = errors.Join(*e, err)
+	}
+	return err
 }
 
 // metricStore writes device metrics straight to the store: collectors
