@@ -130,6 +130,7 @@ type conv struct {
 	cliMAC     [6]byte
 	cport      uint16
 	sport      uint16
+	fixedPort  bool // cport is the protocol's (NTP, DHCP, mDNS, a scanner's), not an ephemeral one
 	cseq, sseq uint32
 	step       int
 	steps      int
@@ -212,7 +213,7 @@ func (g *gen) newConv(c *conv) {
 		c.v6 = false // the time servers are IPv4 only
 		c.cli = deviceAddr(dev, false)
 		c.srv, c.sport, c.steps = ntpServers[r.IntN(2)], 123, 2
-		c.cport = 123
+		c.cport, c.fixedPort = 123, true
 	case kindPing:
 		c.srv = services[r.IntN(len(services))].addr(c.v6)
 		c.steps = 2 * (1 + r.IntN(4))
@@ -290,7 +291,7 @@ func (g *gen) scanConv(c *conv) {
 	}
 	c.v6 = false
 	c.cli, c.srv = scanner4, st.target
-	c.cport, c.sport = st.sport, st.port
+	c.cport, c.sport, c.fixedPort = st.sport, st.port, true
 	st.port += uint16(1 + r.IntN(3))
 	switch v := r.IntN(10); {
 	case v < 6: // closed: RST-ACK

@@ -53,7 +53,7 @@ func (g *gen) iotConv(c *conv, w, tag int) {
 	case kindBACnet:
 		c.peer = uint16(r.IntN(len(controllers)))
 		g.plant(c, &bms, &controllers[c.peer], 47808, tag)
-		c.cport, c.mirror = 47808, numMirrors-2
+		c.cport, c.mirror, c.fixedPort = 47808, numMirrors-2, true
 		if tag >= 0 {
 			c.vlan = bmsVLAN
 		}
@@ -66,7 +66,7 @@ func (g *gen) iotConv(c *conv, w, tag int) {
 		return
 	case kindDHCP:
 		g.fromDevice(c, g.pickDevice(role(1+r.IntN(int(roleWorkstation)))), tag)
-		c.cport, c.sport, c.ttl = 68, 67, 64
+		c.cport, c.sport, c.ttl, c.fixedPort = 68, 67, 64, true
 		c.variant = uint8(r.IntN(4))
 		c.steps = 4
 		if c.variant&dhcpRenew != 0 {
@@ -102,7 +102,7 @@ func (g *gen) iotConv(c *conv, w, tag int) {
 		}
 		g.fromDevice(c, g.pickDevice(ro), tag)
 		c.srv, c.peerMAC, c.ttl = mdns4, mdnsMAC, 255
-		c.cport, c.sport = 5353, 5353
+		c.cport, c.sport, c.fixedPort = 5353, 5353, true
 		c.steps = 1 + r.IntN(3) // announcements are repeated
 		return
 	case kindLLMNR:

@@ -114,8 +114,12 @@ func WritePCAP(w io.Writer, cfg Config) (Stats, error) {
 	}
 
 	convs := make([]conv, cfg.Flows)
+	// Room for four times the live conversations, so that a run's
+	// claims and releases reuse the table's slots rather than grow it.
+	live := make(liveTuples, 4*cfg.Flows)
 	for i := range convs {
 		g.newConv(&convs[i])
+		live.claim(&convs[i])
 	}
 	// Conversations send in trains, as real traffic does (a window of
 	// segments, a request and its answer): the next packet continues the
@@ -136,7 +140,9 @@ func WritePCAP(w io.Writer, cfg Config) (Stats, error) {
 		}
 		c.step++
 		if c.step >= c.steps {
+			live.release(c)
 			g.newConv(c)
+			live.claim(c)
 			c = nil
 		}
 	}
@@ -159,4 +165,36 @@ func (g *gen) flushRecord() error {
 	g.st.Bytes += n
 	_, err := g.w.Write(b)
 	return err
+}
+
+// liveTuples counts the conversations in progress by address and port
+// pair, so that a new one never takes the ephemeral port of a live one
+// between the same ends: two TCP connections on one 4-tuple at once do
+// not happen on a real network, and would be one flow with two sequence
+// spaces to a meter.
+type liveTuples map[tuple]int
+
+type tuple struct {
+	cli, srv     [16]byte
+	cport, sport uint16
+}
+
+func tupleOf(c *conv) tuple { return tuple{c.cli, c.srv, c.cport, c.sport} }
+
+// claim takes c's tuple, moving its ephemeral port on past those in use.
+func (l liveTuples) claim(c *conv) {
+	for !c.fixedPort && l[tupleOf(c)] > 0 {
+		c.cport++
+		if c.cport < 32768 {
+			c.cport = 32768
+		}
+	}
+	l[tupleOf(c)]++
+}
+
+func (l liveTuples) release(c *conv) {
+	k := tupleOf(c)
+	if l[k]--; l[k] <= 0 {
+		delete(l, k)
+	}
 }
