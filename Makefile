@@ -104,6 +104,7 @@ fuzz:
 bench: deps-bench deps-test build
 	$(GO) test -run='^$$' -bench=. -benchmem -count=1 $$($(GO) list ./internal/... | grep -v /storebench)
 	scripts/bench.sh
+	$(GO) test -run='^$$' -bench=PacketToWebhook -benchtime=1x -timeout=10m ./cmd/osprey
 	$(GO) test -run='^$$' -bench=Dashboard -benchtime=1x -timeout=90m ./internal/store/storebench
 
 # Debian packages the tests need: iproute2 for the network-namespace
