@@ -106,6 +106,7 @@ bench: deps-bench deps-test build
 	scripts/bench.sh
 	$(GO) test -run='^$$' -bench=PacketToWebhook -benchtime=1x -timeout=10m ./cmd/osprey
 	$(GO) test -run='^$$' -bench=Dashboard -benchtime=1x -timeout=90m ./internal/store/storebench
+	scripts/api_bench.sh
 
 # Debian packages the tests need: iproute2 for the network-namespace
 # VXLAN test, clickhouse-server for the ClickHouse store (the tests start
@@ -129,7 +130,7 @@ deps-test:
 # ndpiReader (libndpi-bin) is the peer the whole-process benchmark is
 # measured against, in the same run.
 deps-bench:
-	@command -v ndpiReader >/dev/null || { $(APT_GET) update && $(APT_GET) install libndpi-bin; }
+	@command -v ndpiReader >/dev/null && command -v wrk >/dev/null || { $(APT_GET) update && $(APT_GET) install libndpi-bin wrk; }
 
 clean:
 	rm -rf bin demo

@@ -74,9 +74,15 @@ func dashboard(end time.Time) []query {
 // pipeline does, and returns rows/s over the whole load (generating the
 // records, about 1.5 µs each, included).
 func load(b *testing.B, st store.Store, n int) (float64, time.Time) {
-	ctx := context.Background()
 	gen := storetest.NewGenerator(7)
 	gen.Every = 24 * time.Hour / time.Duration(n) * 2 // the data spans two days
+	return write(b, st, gen, n)
+}
+
+// write stores n records of gen through a store.Writer and returns rows/s
+// and the last record's end.
+func write(b testing.TB, st store.Store, gen *storetest.Generator, n int) (float64, time.Time) {
+	ctx := context.Background()
 	// A long grace: on a busy machine the run is slow rather than failing.
 	w := store.NewWriter(st, store.WriterConfig{BatchSize: batch, Grace: 10 * time.Minute})
 	start := time.Now()
