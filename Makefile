@@ -21,7 +21,13 @@ build: console
 
 # demo: synthesise a mirrored (VXLAN) fleet and plant capture and turn it
 # into sessions, applications and devices with the embedded defaults; no
-# server to install.
+# server to install. Then the demo site (osprey demo, docs/console.md):
+# two days of an IoT and cloud fleet up to now, with incidents, through
+# detection into demo/site, served with the console on DEMO_LISTEN until
+# Ctrl-C; DEMO_SERVE=0 stops once it is loaded.
+DEMO_LISTEN ?= 127.0.0.1:9782
+DEMO_SERVE  ?= 1
+
 demo: build
 	@mkdir -p demo
 	$(BIN) synth --packets 300000 --flows 3000 --vxlan --iot -o demo/fleet.pcap
@@ -52,6 +58,9 @@ demo: build
 	$(BIN) policy test --store demo/store --examples 1 examples/demo/policy.yaml
 	@echo; echo "Peer check: osprey read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap"
 	@[ -f ../shared/testdata/zeek/vxlan/vxlan.pcap ] && $(BIN) read --output zeek ../shared/testdata/zeek/vxlan/vxlan.pcap | grep -v '^#' | cut -f3-8,10-12,16-21 || true
+	@echo; echo "== the demo site (examples/demo/site.yaml; docs/console.md): IoT devices and VMs, two days up to now with incidents, through detection into demo/site =="
+	rm -rf demo/site
+	$(BIN) demo --config examples/demo/site.yaml --log-level warn --api $(DEMO_LISTEN) --serve=$(if $(filter 0,$(DEMO_SERVE)),false,true)
 
 test: deps-test vet staticcheck fuzz-smoke unit race test-console
 

@@ -47,7 +47,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVarP(&g.configPath, "config", "c", "", "YAML configuration file (see docs/configuration.md)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "debug, info, warn or error (overrides log.level)")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "", "text or json (overrides log.format)")
-	root.AddCommand(newRunCmd(g), newReadCmd(g), newSensorCmd(g), newQueryCmd(g), newPolicyCmd(g), newSegmentsCmd(g), newFindingsCmd(g), newProfileCmd(g), newTokenCmd(g), newServeCmd(g), newSynthCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(g), newReadCmd(g), newSensorCmd(g), newQueryCmd(g), newPolicyCmd(g), newSegmentsCmd(g), newFindingsCmd(g), newProfileCmd(g), newTokenCmd(g), newServeCmd(g), newDemoCmd(g), newSynthCmd(), newVersionCmd())
 	return root
 }
 

@@ -46,6 +46,11 @@ type pipe struct {
 	outs *outputs
 	// stopDetect ends the detection's clock and policy reloads.
 	stopDetect context.CancelFunc
+	// findings queues the engine's findings for the store, and
+	// saveDevices saves the changed devices (nil without them): flush
+	// waits for both.
+	findings    *storeFindings
+	saveDevices func(context.Context) error
 	// st and det, with a store, are what the API serves: the store's
 	// queries and the live engine's findings (nil without them).
 	st  store.Store
@@ -59,6 +64,11 @@ type pipeOpts struct {
 	// one in storeDir when that is set.
 	store    bool
 	storeDir string
+	// holdClock leaves the detection's wall clock stopped until
+	// startClock: osprey demo loads records of the past hours first, and
+	// a tick at the present in their midst would move the engine past
+	// them.
+	holdClock bool
 }
 
 func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpts) (p *pipe, err error) {
@@ -109,8 +119,12 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 		p.metrics = metricStore{ss.st}
 		p.sync = ss.Writer.Sync
 		p.st = ss.st
+		if inv != nil {
+			p.saveDevices = ss.saveInventory
+		}
 		if cfg.Detect.Enabled {
-			var findings detect.FindingSink = newStoreFindings(detect.NewStoreSink(ss.st, 0))
+			p.findings = newStoreFindings(detect.NewStoreSink(ss.st, 0))
+			var findings detect.FindingSink = p.findings
 			if p.outs != nil {
 				findings = detect.Tee(findings, p.outs.findings())
 			}
@@ -123,9 +137,9 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 			// First, so that its last findings are stored before the store closes.
 			sink = pipeline.Tee(det, sink)
 			p.metrics = metricTee{p.metrics, det}
-			dctx, cancel := context.WithCancel(ctx)
-			p.stopDetect = cancel
-			go det.live(dctx, cfg.Detect.TickEvery)
+			if !o.holdClock {
+				p.startClock(ctx, cfg.Detect.TickEvery)
+			}
 		}
 	}
 	if p.outs != nil && p.outs.Wants(deliver.KindMetric) {
@@ -154,6 +168,34 @@ func newPipe(ctx context.Context, cfg config.Config, log *slog.Logger, o pipeOpt
 	}
 	p.health = daemon.NewHealth(p.reg)
 	return p, nil
+}
+
+// startClock moves the detection on with the wall clock until the pipe
+// closes (detection.live).
+func (p *pipe) startClock(ctx context.Context, every time.Duration) {
+	if p.det == nil || p.stopDetect != nil {
+		return
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	p.stopDetect = cancel
+	go p.det.live(dctx, every)
+}
+
+// flush returns once what was written so far is in the store: the
+// sessions, the findings the engine has written out and the devices.
+func (p *pipe) flush(ctx context.Context) error {
+	if err := p.sync(ctx); err != nil {
+		return err
+	}
+	if p.findings != nil {
+		if err := p.findings.Sync(ctx); err != nil {
+			return err
+		}
+	}
+	if p.saveDevices != nil {
+		return p.saveDevices(ctx)
+	}
+	return nil
 }
 
 // component is what the long-running commands start: a packet sensor or
@@ -222,6 +264,8 @@ type storeFindings struct {
 	ch   chan []schema.Finding
 	done chan struct{}
 	err  atomic.Pointer[error]
+	// queued and written count batches, for Sync.
+	queued, written atomic.Int64
 }
 
 func newStoreFindings(sink detect.FindingSink) *storeFindings {
@@ -229,9 +273,25 @@ func newStoreFindings(sink detect.FindingSink) *storeFindings {
 	go func() {
 		defer close(s.done)
 		for b := range s.ch {
+			// What queued up behind a slow commit goes in one upsert, a
+			// finding's latest state only (detect.StoreSink).
+			n := int64(1)
+		more:
+			for {
+				select {
+				case next, ok := <-s.ch:
+					if !ok {
+						break more
+					}
+					b, n = append(b, next...), n+1
+				default:
+					break more
+				}
+			}
 			if err := sink.WriteFindings(context.Background(), b); err != nil {
 				s.err.Store(&err)
 			}
+			s.written.Add(n)
 		}
 	}()
 	return s
@@ -239,9 +299,23 @@ func newStoreFindings(sink detect.FindingSink) *storeFindings {
 
 // WriteFindings queues the batch; it returns the store's last error, once.
 func (s *storeFindings) WriteFindings(_ context.Context, batch []schema.Finding) error {
+	s.queued.Add(1)
 	s.ch <- slices.Clone(batch)
 	if err := s.err.Swap(nil); err != nil {
 		return *err
+	}
+	return nil
+}
+
+// Sync waits until the batches queued before it are written.
+func (s *storeFindings) Sync(ctx context.Context) error {
+	n := s.queued.Load()
+	for s.written.Load() < n {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/config"
@@ -45,8 +46,9 @@ type storeSink struct {
 	done chan struct{}
 	// inv, when set, is the device inventory saved to the store: what
 	// changed, at every save interval of a sensor and on Close.
-	inv   *devices.Inventory
-	saved time.Time
+	inv    *devices.Inventory
+	saved  time.Time
+	saveMu sync.Mutex // saveInventory is called from the maintenance goroutine and pipe.flush
 }
 
 func newStoreSink(ctx context.Context, cfg config.Config, dir string, log *slog.Logger, inv *devices.Inventory) (*storeSink, error) {
@@ -87,10 +89,8 @@ func (s *storeSink) maintain(ctx context.Context, retainEvery time.Duration) {
 			case <-retainTick.C:
 				retain()
 			case <-save.C:
-				if s.inv != nil {
-					if err := saveDevices(ctx, s.st, s.inv, &s.saved); err != nil {
-						s.log.Warn("save devices", "error", err)
-					}
+				if err := s.saveInventory(ctx); err != nil {
+					s.log.Warn("save devices", "error", err)
 				}
 			case <-s.stop:
 				return
@@ -106,10 +106,7 @@ func (s *storeSink) Close() error {
 		close(s.stop)
 		<-s.done
 	}
-	var err error
-	if s.inv != nil {
-		err = saveDevices(context.Background(), s.st, s.inv, &s.saved)
-	}
+	err := s.saveInventory(context.Background())
 	if werr := s.Writer.Close(); err == nil {
 		err = werr
 	}
@@ -117,6 +114,16 @@ func (s *storeSink) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// saveInventory saves the devices that changed since the last save.
+func (s *storeSink) saveInventory(ctx context.Context) error {
+	if s.inv == nil {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	return saveDevices(ctx, s.st, s.inv, &s.saved)
 }
 
 var _ pipeline.SessionSink = (*storeSink)(nil)
