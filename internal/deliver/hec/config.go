@@ -71,13 +71,7 @@ type Config struct {
 // TLS configures https:// endpoints. The system's roots are trusted
 // unless CAFile is set; CertFile and KeyFile present a client
 // certificate.
-type TLS struct {
-	CAFile             string `yaml:"ca_file"`
-	CertFile           string `yaml:"cert_file"`
-	KeyFile            string `yaml:"key_file"`
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+type TLS = deliver.TLS
 
 // DefaultSourcetypes are the sourcetypes of each kind.
 func DefaultSourcetypes() map[string]string {

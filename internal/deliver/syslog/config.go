@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/osprey-ndr/osprey/internal/deliver"
 )
 
 // Config is the syslog section of an output (type: syslog). Error
@@ -52,15 +54,7 @@ type Config struct {
 // TLS configures network: tls. The system's roots are trusted unless
 // CAFile is set; CertFile and KeyFile present a client certificate.
 // TLS 1.2 is the oldest version spoken.
-type TLS struct {
-	CAFile   string `yaml:"ca_file"`
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// ServerName is checked against the receiver's certificate; empty is
-	// the host of address.
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+type TLS = deliver.TLS
 
 // DefaultConfig sends CEF over TCP with octet counting, as facility
 // local4 and app "osprey", with structured data under the example

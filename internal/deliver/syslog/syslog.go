@@ -7,11 +7,9 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -41,37 +39,11 @@ func New(cfg Config) (*Syslog, error) {
 	}
 	s := &Syslog{cfg: cfg, enc: enc, dialer: net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}}
 	if cfg.Network == "tls" {
-		if s.tls, err = cfg.TLS.config(cfg.Address); err != nil {
+		if s.tls, err = cfg.TLS.Client(host(cfg.Address)); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
-}
-
-func (t TLS) config(address string) (*tls.Config, error) {
-	name := t.ServerName
-	if name == "" {
-		name, _, _ = net.SplitHostPort(address)
-	}
-	c := &tls.Config{ServerName: name, InsecureSkipVerify: t.InsecureSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // skip-verify is the user's explicit choice, off by default
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file: %s holds no PEM certificate", t.CAFile)
-		}
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert_file: %w", err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
 }
 
 // Encoder renders records as this output's messages.
@@ -228,3 +200,10 @@ func (s *Syslog) Close() error {
 }
 
 var _ deliver.Destination = (*Syslog)(nil)
+
+// host is the host part of address, the name a TLS receiver is checked
+// against by default.
+func host(address string) string {
+	h, _, _ := net.SplitHostPort(address)
+	return h
+}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/osprey-ndr/osprey/internal/deliver"
 )
 
 // Config is the webhook section of an output (type: webhook). Error
@@ -50,13 +52,7 @@ type BasicAuth struct {
 // TLS configures https:// receivers. The system's roots are trusted
 // unless CAFile is set; CertFile and KeyFile present a client
 // certificate.
-type TLS struct {
-	CAFile             string `yaml:"ca_file"`
-	CertFile           string `yaml:"cert_file"`
-	KeyFile            string `yaml:"key_file"`
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+type TLS = deliver.TLS
 
 // DefaultConfig signs with X-Osprey-Signature and X-Osprey-Timestamp,
 // sends JSON and gives a request ten seconds.
