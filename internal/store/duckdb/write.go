@@ -258,19 +258,46 @@ func lastByID(batch []schema.Device) []schema.Device {
 	return out
 }
 
-// UpsertFindings replaces findings by (tenant, id).
+// findingsPerStatement bounds one upsert statement: a statement per row
+// cost about 6 ms each (DuckDB plans every statement and checks the key
+// index per statement), so rows go in many at a time.
+const findingsPerStatement = 250
+
+// UpsertFindings replaces findings by (tenant, id); of repeats of one id
+// within the batch the last wins (one statement may not name a key twice).
 func (s *Store) UpsertFindings(ctx context.Context, batch []schema.Finding) error {
+	last := make(map[[2]string]int, len(batch))
+	for i, f := range batch {
+		last[[2]string{f.Tenant, f.ID}] = i
+	}
+	rows := make([]schema.Finding, 0, len(last))
+	for i, f := range batch {
+		if last[[2]string{f.Tenant, f.ID}] == i {
+			rows = append(rows, f)
+		}
+	}
 	return s.exclusive(ctx, func(tx *sql.Tx) error {
-		for _, f := range batch {
-			ev := string(f.Evidence)
-			if ev == "" {
-				ev = "{}"
+		for len(rows) > 0 {
+			n := min(len(rows), findingsPerStatement)
+			var q strings.Builder
+			q.WriteString("INSERT OR REPLACE INTO findings VALUES ")
+			args := make([]any, 0, 12*n)
+			for i, f := range rows[:n] {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				ev := string(f.Evidence)
+				if ev == "" {
+					ev = "{}"
+				}
+				args = append(args, f.Tenant, f.ID, sqlstore.Day(f.Time), f.Time.UnixMicro(), f.Detector, f.Rule, f.Severity,
+					strList(f.Entities), ev, f.State, f.DedupeKey, f.Technique)
 			}
-			if _, err := tx.ExecContext(ctx, "INSERT OR REPLACE INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-				f.Tenant, f.ID, sqlstore.Day(f.Time), f.Time.UnixMicro(), f.Detector, f.Rule, f.Severity, strList(f.Entities),
-				ev, f.State, f.DedupeKey, f.Technique); err != nil {
-				return fmt.Errorf("finding %s: %w", f.ID, err)
+			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+				return fmt.Errorf("findings %s…: %w", rows[0].ID, err)
 			}
+			rows = rows[n:]
 		}
 		return nil
 	})
