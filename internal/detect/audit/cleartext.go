@@ -166,8 +166,8 @@ func (d *cleartextMgmt) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	dev, peer, role := &s.Resp, &s.Orig, "serves"
 	switch {
-	case internal(&s.Resp):
-	case !p.serveOnly && internal(&s.Orig):
+	case detect.Internal(&s.Resp):
+	case !p.serveOnly && detect.Internal(&s.Orig):
 		dev, peer, role = &s.Orig, &s.Resp, "uses"
 	default:
 		return
@@ -177,7 +177,7 @@ func (d *cleartextMgmt) Session(s *schema.Session, report func(detect.Report)) {
 		return
 	}
 	r := detect.Report{Time: s.End, Tenant: s.Tenant, Rule: p.rule, Severity: p.sev}
-	r.Entities = append(endpointEntities(endpointEntities(nil, dev), peer), portEntity(s.Resp.Port))
+	r.Entities = append(detect.EndpointEntities(detect.EndpointEntities(nil, dev), peer), detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s", p.rule, k.dev)
 	transport := "tcp"
 	if p.proto == 17 {

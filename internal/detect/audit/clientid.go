@@ -68,7 +68,7 @@ func (d *clientIDs) Session(s *schema.Session, report func(detect.Report)) {
 	h.reported = s.End
 	seats := d.tr.recent(h, s.End)
 	r := detect.Report{Time: s.End, Tenant: s.Tenant, Rule: "CONFLICTING_CLIENT_IDS_CHECK", Severity: detect.High}
-	r.Entities = append(seatEntities([]string{"mqtt_client:" + m.ClientID}, seats), endpointEntities(nil, &s.Resp)...)
+	r.Entities = append(seatEntities([]string{"mqtt_client:" + m.ClientID}, seats), detect.EndpointEntities(nil, &s.Resp)...)
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s", r.Rule, broker, m.ClientID)
 	r.Summary = fmt.Sprintf("MQTT client id %q used by %d devices %s at broker %s:%d: %s",
 		m.ClientID, len(seats), how(h), s.Resp.IP, s.Resp.Port, seatList(seats))

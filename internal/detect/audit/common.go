@@ -44,30 +44,6 @@ func (d device) String() string {
 	return "ip:" + d.ip.String()
 }
 
-// endpointEntities lists an endpoint as typed entity ids.
-func endpointEntities(dst []string, e *schema.Endpoint) []string {
-	dst = append(dst, "ip:"+e.IP.String())
-	if e.Asset != "" {
-		dst = append(dst, "asset:"+e.Asset)
-	}
-	return dst
-}
-
-func portEntity(port uint16) string { return "port:" + strconv.Itoa(int(port)) }
-
-// internal says whether an endpoint is one of ours: an inventoried asset,
-// a CIDR segment other than the internet, or private, loopback or
-// link-local space when no segment map is configured.
-func internal(e *schema.Endpoint) bool {
-	if e.Asset != "" {
-		return true
-	}
-	if e.Segment != "" {
-		return e.Segment != "internet"
-	}
-	return e.IP.IsPrivate() || e.IP.IsLoopback() || e.IP.IsLinkLocalUnicast()
-}
-
 // answered says the responder took part: a TCP session past the
 // handshake, or a UDP one it replied to. A refused or ignored attempt
 // (a scan) says nothing about the services a device offers.

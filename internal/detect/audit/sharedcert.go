@@ -62,7 +62,7 @@ func (d *sharedCert) Session(s *schema.Session, report func(detect.Report)) {
 	h.reported = s.End
 	seats := d.tr.recent(h, s.End)
 	r := detect.Report{Time: s.End, Tenant: s.Tenant, Rule: "DEVICE_CERTIFICATE_SHARED_CHECK", Severity: detect.Critical}
-	r.Entities = append(seatEntities([]string{"cert:" + cert.SHA256}, seats), endpointEntities(nil, &s.Resp)...)
+	r.Entities = append(seatEntities([]string{"cert:" + cert.SHA256}, seats), detect.EndpointEntities(nil, &s.Resp)...)
 	r.DedupeKey = r.Rule + "|" + cert.SHA256
 	r.Summary = fmt.Sprintf("client certificate %q (sha256 %.16s…) presented by %d devices %s: %s",
 		certName(cert), cert.SHA256, len(seats), how(h), seatList(seats))

@@ -166,7 +166,7 @@ func (d *weakTLS) cipherClass(name string) string {
 
 func (d *weakTLS) protocolReport(s *schema.Session, rule string, sev detect.Severity, detail string) detect.Report {
 	r := detect.Report{Time: s.End, Tenant: s.Tenant, Rule: rule, Severity: sev}
-	r.Entities = append(endpointEntities(endpointEntities(nil, &s.Resp), &s.Orig), portEntity(s.Resp.Port))
+	r.Entities = append(detect.EndpointEntities(detect.EndpointEntities(nil, &s.Resp), &s.Orig), detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s", rule, deviceOf(&s.Resp), detail)
 	r.Sessions = []string{refOf(s).String()}
 	return r
@@ -272,7 +272,7 @@ func (d *weakTLS) certReport(s *schema.Session, c *schema.Cert, client bool, p t
 		rule, owner, peer, whose = certRules[p][1], &s.Orig, &s.Resp, "client certificate"
 	}
 	r := detect.Report{Time: s.End, Tenant: s.Tenant, Rule: rule, Severity: sev}
-	r.Entities = endpointEntities(endpointEntities([]string{"cert:" + c.SHA256}, owner), peer)
+	r.Entities = detect.EndpointEntities(detect.EndpointEntities([]string{"cert:" + c.SHA256}, owner), peer)
 	r.DedupeKey = rule + "|" + problemNames[p] + "|" + c.SHA256
 	r.Sessions = []string{refOf(s).String()}
 	fill(&r, fmt.Sprintf("%s %q of %s", whose, certName(c), owner.IP))

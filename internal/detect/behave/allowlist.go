@@ -83,7 +83,7 @@ func (d *allowlist) Name() string      { return "new-destination" }
 func (d *allowlist) Evictions() uint64 { return d.evicted }
 
 func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
-	if !attempt(s) || !internal(&s.Orig) || len(d.cfg.DeviceTags) > 0 && !hasAnyTag(s.Orig.Tags, d.cfg.DeviceTags) {
+	if !attempt(s) || !detect.Internal(&s.Orig) || len(d.cfg.DeviceTags) > 0 && !hasAnyTag(s.Orig.Tags, d.cfg.DeviceTags) {
 		return
 	}
 	k := hostOf(s, &s.Orig)
@@ -121,12 +121,12 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 		return
 	}
 	r := newReport(s, d.Name(), detect.Low, "")
-	r.Entities = endpointEntities(nil, &s.Orig)
+	r.Entities = detect.EndpointEntities(nil, &s.Orig)
 	target := "ip:" + s.Resp.IP.String()
 	if dst.domain != "" {
 		target = "domain:" + dst.domain
 	}
-	r.Entities = append(r.Entities, target, portEntity(s.Resp.Port))
+	r.Entities = append(r.Entities, target, detect.PortEntity(s.Resp.Port))
 	id := s.Orig.IP.String()
 	if s.Orig.Asset != "" {
 		id = s.Orig.Asset

@@ -203,15 +203,15 @@ func (d *beaconing) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	p.fresh = 0
 	r := newReport(s, d.Name(), detect.Medium, "T1071")
-	r.Entities = endpointEntities(nil, &s.Orig)
+	r.Entities = detect.EndpointEntities(nil, &s.Orig)
 	dst := s.Resp.IP.String()
 	if k.name != "" {
 		dst = k.name
 		r.Entities = append(r.Entities, "domain:"+k.name)
 	} else {
-		r.Entities = endpointEntities(r.Entities, &s.Resp)
+		r.Entities = detect.EndpointEntities(r.Entities, &s.Resp)
 	}
-	r.Entities = append(r.Entities, portEntity(s.Resp.Port))
+	r.Entities = append(r.Entities, detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s|%d", r.Rule, s.Orig.IP, dst, s.Resp.Port)
 	r.Summary = fmt.Sprintf("%s called %s:%d %d times every %.0f s (CV %.2f, score %.2f)",
 		s.Orig.IP, dst, s.Resp.Port, len(p.starts), sc.median, sc.cv, sc.total)

@@ -88,7 +88,7 @@ func (d *bruteForce) Session(s *schema.Session, report func(detect.Report)) {
 	t.fired = true
 	elapsed := s.Start.Sub(t.start)
 	r := newReport(s, d.Name(), detect.High, "T1110")
-	r.Entities = append(endpointEntities(endpointEntities(nil, &s.Orig), &s.Resp), portEntity(s.Resp.Port))
+	r.Entities = append(detect.EndpointEntities(detect.EndpointEntities(nil, &s.Orig), &s.Resp), detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s|%d", r.Rule, s.Orig.IP, s.Resp.IP, s.Resp.Port)
 	r.Summary = fmt.Sprintf("%s made %d short connections to %s on %d/%s in %.0f s",
 		s.Orig.IP, len(t.seen), s.Resp.IP, s.Resp.Port, s.Transport, elapsed.Seconds())

@@ -36,7 +36,7 @@ func (d cleartextCredentials) Session(s *schema.Session, report func(detect.Repo
 		what = "a password"
 	}
 	r := newReport(s, d.Name(), detect.Medium, "T1552")
-	r.Entities = append(endpointEntities(endpointEntities(nil, &s.Orig), &s.Resp), portEntity(s.Resp.Port))
+	r.Entities = append(detect.EndpointEntities(detect.EndpointEntities(nil, &s.Orig), &s.Resp), detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s|%s", r.Rule, s.Orig.IP, s.Resp.IP, c.Protocol)
 	r.Summary = fmt.Sprintf("%s sent %s in the clear over %s to %s:%d", s.Orig.IP, what, c.Protocol, s.Resp.IP, s.Resp.Port)
 	r.Sessions = []string{refOf(s).String()}

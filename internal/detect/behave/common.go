@@ -59,30 +59,6 @@ func hostOf(s *schema.Session, e *schema.Endpoint) host {
 	return host{tenant: s.Tenant, ip: e.IP}
 }
 
-// endpointEntities lists an endpoint as typed entity ids.
-func endpointEntities(dst []string, e *schema.Endpoint) []string {
-	dst = append(dst, "ip:"+e.IP.String())
-	if e.Asset != "" {
-		dst = append(dst, "asset:"+e.Asset)
-	}
-	return dst
-}
-
-func portEntity(port uint16) string { return "port:" + strconv.Itoa(int(port)) }
-
-// internal says whether an endpoint is one of ours: an inventoried
-// asset, a CIDR segment other than the internet, or private, loopback or
-// link-local space when no segment map is configured.
-func internal(e *schema.Endpoint) bool {
-	if e.Asset != "" {
-		return true
-	}
-	if e.Segment != "" {
-		return e.Segment != "internet"
-	}
-	return e.IP.IsPrivate() || e.IP.IsLoopback() || e.IP.IsLinkLocalUnicast()
-}
-
 // outbound is a session from one of ours to the outside. The meter's
 // direction, computed from the configured local networks, wins when set;
 // but multicast and broadcast never leave the link, though local_nets
@@ -98,7 +74,7 @@ func outbound(s *schema.Session) bool {
 	case "inbound", "internal", "external":
 		return false
 	}
-	return internal(&s.Orig) && !internal(&s.Resp)
+	return detect.Internal(&s.Orig) && !detect.Internal(&s.Resp)
 }
 
 var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})

@@ -154,7 +154,7 @@ func (d *dnsTunnel) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	w.fired = true
 	r := newReport(s, d.Name(), detect.High, "T1071.004")
-	r.Entities = append(endpointEntities(nil, &s.Orig), "domain:"+domain)
+	r.Entities = append(detect.EndpointEntities(nil, &s.Orig), "domain:"+domain)
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s", r.Rule, s.Orig.IP, domain)
 	r.Summary = fmt.Sprintf("%s asked %d unique names under %s in %.0f s (%d of %d encoded-looking, %d TXT/NULL/ANY)",
 		s.Orig.IP, len(w.subdomains), domain, s.Start.Sub(w.start).Seconds(), w.encoded, w.queries, w.payloadType)

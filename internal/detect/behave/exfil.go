@@ -162,7 +162,7 @@ func (d *exfiltration) Session(s *schema.Session, report func(detect.Report)) {
 	}
 	src.fired = true
 	r := newReport(s, d.Name(), sev, "T1048")
-	r.Entities = append(endpointEntities(nil, &s.Orig), "ip:"+src.top.String())
+	r.Entities = append(detect.EndpointEntities(nil, &s.Orig), "ip:"+src.top.String())
 	r.DedupeKey = fmt.Sprintf("%s|%s", r.Rule, s.Orig.IP)
 	r.Summary = fmt.Sprintf("%s sent %.0f bytes out within %v (baseline %.0f ± %.0f, %.0f%% to new destinations, most to %s)",
 		s.Orig.IP, src.bytes, d.cfg.Window, src.mean, sigma, 100*src.novel/src.bytes, src.top)

@@ -106,7 +106,7 @@ func (d *fanOut) Session(s *schema.Session, report func(detect.Report)) {
 	src.fired = true
 	elapsed := s.Start.Sub(src.start)
 	r := newReport(s, d.Name(), detect.Medium, "")
-	r.Entities = endpointEntities(nil, &s.Orig)
+	r.Entities = detect.EndpointEntities(nil, &s.Orig)
 	r.DedupeKey = fmt.Sprintf("%s|%s", r.Rule, s.Orig.IP)
 	r.Summary = fmt.Sprintf("%s contacted %d external hosts it had not talked to before in %.0f s",
 		s.Orig.IP, src.fresh, elapsed.Seconds())

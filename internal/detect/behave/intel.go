@@ -43,7 +43,7 @@ func (d intelHits) report(s *schema.Session, h *schema.IntelHit, ours *schema.En
 		kind = "ip:"
 	}
 	r := newReport(s, d.Name(), detect.High, "T1071")
-	r.Entities = append(endpointEntities(nil, ours), kind+h.Indicator)
+	r.Entities = append(detect.EndpointEntities(nil, ours), kind+h.Indicator)
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s|%s", r.Rule, h.Feed, h.Indicator, ours.IP)
 	r.Summary = fmt.Sprintf("%s exchanged traffic with %s (%s), listed by %s", ours.IP, h.Indicator, h.Field, h.Feed)
 	r.Sessions = []string{refOf(s).String()}

@@ -64,7 +64,7 @@ func (d *newPort) Evictions() uint64 { return d.evicted }
 
 func (d *newPort) Session(s *schema.Session, report func(detect.Report)) {
 	e, ok := server(s)
-	if !ok || e.Port == 0 || e.Port > d.cfg.MaxPort || !internal(e) || e.IP.IsMulticast() {
+	if !ok || e.Port == 0 || e.Port > d.cfg.MaxPort || !detect.Internal(e) || e.IP.IsMulticast() {
 		return
 	}
 	k := hostOf(s, e)
@@ -86,7 +86,7 @@ func (d *newPort) Session(s *schema.Session, report func(detect.Report)) {
 		return
 	}
 	r := newReport(s, d.Name(), detect.Medium, "")
-	r.Entities = append(endpointEntities(nil, e), portEntity(e.Port))
+	r.Entities = append(detect.EndpointEntities(nil, e), detect.PortEntity(e.Port))
 	id := e.IP.String()
 	if e.Asset != "" {
 		id = e.Asset

@@ -43,7 +43,7 @@ func defaultScanConfig() ScanConfig {
 // counts says whether a session is an attempt the scan detectors count.
 func (c ScanConfig) counts(s *schema.Session) bool {
 	return attempt(s) && s.Proto != 1 && s.Proto != 58 && !slices.Contains(c.IgnorePorts, s.Resp.Port) &&
-		(c.InternetSources || internal(&s.Orig))
+		(c.InternetSources || detect.Internal(&s.Orig))
 }
 
 // Validate names the key at fault.
@@ -95,7 +95,7 @@ func (d *horizontalScan) Session(s *schema.Session, report func(detect.Report)) 
 	t.fired = true
 	elapsed := s.Start.Sub(t.start)
 	r := newReport(s, d.Name(), detect.Medium, "T1046")
-	r.Entities = append(endpointEntities(nil, &s.Orig), portEntity(s.Resp.Port))
+	r.Entities = append(detect.EndpointEntities(nil, &s.Orig), detect.PortEntity(s.Resp.Port))
 	r.DedupeKey = fmt.Sprintf("%s|%s|%d/%s", r.Rule, s.Orig.IP, s.Resp.Port, s.Transport)
 	r.Summary = fmt.Sprintf("%s probed %d hosts on %d/%s in %.0f s (%d of %d attempts unanswered)",
 		s.Orig.IP, len(t.seen), s.Resp.Port, s.Transport, elapsed.Seconds(), t.failed, t.events)
@@ -139,7 +139,7 @@ func (d *verticalScan) Session(s *schema.Session, report func(detect.Report)) {
 	t.fired = true
 	elapsed := s.Start.Sub(t.start)
 	r := newReport(s, d.Name(), detect.Medium, "T1046")
-	r.Entities = endpointEntities(endpointEntities(nil, &s.Orig), &s.Resp)
+	r.Entities = detect.EndpointEntities(detect.EndpointEntities(nil, &s.Orig), &s.Resp)
 	r.DedupeKey = fmt.Sprintf("%s|%s|%s", r.Rule, s.Orig.IP, s.Resp.IP)
 	r.Summary = fmt.Sprintf("%s probed %d ports of %s in %.0f s (%d of %d attempts unanswered)",
 		s.Orig.IP, len(t.seen), s.Resp.IP, elapsed.Seconds(), t.failed, t.events)

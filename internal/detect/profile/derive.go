@@ -151,7 +151,7 @@ func (dv *deriver) addPort(ports *[]uint16, p uint16) {
 // a segment other than the internet, private space) are measured.
 func (dv *deriver) window(s *schema.Session, e *schema.Endpoint) *window {
 	ip := e.IP
-	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || !internal(e) {
+	if !ip.IsValid() || ip.IsUnspecified() || ip.IsMulticast() || !detect.Internal(e) {
 		return nil
 	}
 	k := devKey{tenant: s.Tenant, kind: kindIP, ip: ip}

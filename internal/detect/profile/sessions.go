@@ -10,18 +10,6 @@ import (
 // (docs/detectors.md, "Common rules"), so that both agree on what an
 // internal device, an attempt and an answer are.
 
-// internal: an inventoried asset, a segment other than the internet, or
-// private, loopback or link-local space without a segment map.
-func internal(e *schema.Endpoint) bool {
-	if e.Asset != "" {
-		return true
-	}
-	if e.Segment != "" {
-		return e.Segment != "internet"
-	}
-	return e.IP.IsPrivate() || e.IP.IsLoopback() || e.IP.IsLinkLocalUnicast()
-}
-
 // reply: a flow record counting a server's answers (source port lower
 // than destination port).
 func reply(s *schema.Session) bool {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
+
+	"github.com/osprey-ndr/osprey/internal/detect"
 )
 
 // incident is a planned attack: the device involved (by index in the
@@ -156,8 +158,6 @@ func hostEntities(n *node) []string {
 	return out
 }
 
-func portEntity(p uint16) string { return "port:" + strconv.Itoa(int(p)) }
-
 func idx(f *fleet, n *node) int {
 	for i, d := range f.devices {
 		if &d.node == n {
@@ -190,7 +190,7 @@ func planHorizontalScan(p *planner, d *device, at time.Time, strong bool) incide
 	}
 	return incident{
 		label: label("horizontal_scan", at, dur, fmt.Sprintf("%s swept %d hosts on %d/tcp in %v", d.name, hosts, port, dur),
-			append(hostEntities(&d.node), portEntity(port))),
+			append(hostEntities(&d.node), detect.PortEntity(port))),
 		emit: func(g *gen, d *device) {
 			b := d.ip.As4()
 			for i := range hosts {
@@ -280,7 +280,7 @@ func planBruteForce(p *planner, d *device, at time.Time, strong bool) incident {
 	}
 	return incident{
 		label: label("brute_force", at, dur, fmt.Sprintf("%s tried %d logins on %s:%d in %v", attacker.ip, n, victim.ip, port, dur),
-			[]string{"ip:" + attacker.ip.String(), "ip:" + victim.ip.String(), portEntity(port)}),
+			[]string{"ip:" + attacker.ip.String(), "ip:" + victim.ip.String(), detect.PortEntity(port)}),
 		emit: func(g *gen, d *device) {
 			a, v := same(g, attacker), same(g, victim)
 			for i := range n {
@@ -305,7 +305,7 @@ func planBeaconing(p *planner, d *device, at time.Time, strong bool) incident {
 	dur := period * time.Duration(count)
 	return incident{
 		label: label("beaconing", at, dur, fmt.Sprintf("%s called %s every %v ±%.0f%% %d times", d.name, target, period, 100*jitter, count),
-			[]string{"ip:" + d.ip.String(), target, portEntity(port)}),
+			[]string{"ip:" + d.ip.String(), target, detect.PortEntity(port)}),
 		emit: func(g *gen, d *device) {
 			size := g.between(250, 600)
 			for t, i := at, 0; i < count; i++ {
@@ -405,7 +405,7 @@ func planNewPort(p *planner, d *device, at time.Time, strong bool) incident {
 	}
 	return incident{
 		label: label("new_listening_port", at, dur, fmt.Sprintf("%s answered on %d/tcp to %s (%d sessions)", d.name, port, client.ip, n),
-			append(hostEntities(&d.node), portEntity(port))),
+			append(hostEntities(&d.node), detect.PortEntity(port))),
 		emit: func(g *gen, d *device) {
 			c := same(g, client)
 			for i := range n {

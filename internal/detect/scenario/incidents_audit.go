@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
+
+	"github.com/osprey-ndr/osprey/internal/detect"
 )
 
 // Incidents of the audits.
@@ -132,7 +134,7 @@ func planCleartextMgmt(p *planner, d *device, at time.Time, strong bool) inciden
 	dur := time.Duration(n) * 10 * time.Minute
 	return incident{
 		label: label("cleartext_management", at, dur, fmt.Sprintf("%s served %s to %s (%d sessions)", d.name, rule, ws.ip, n),
-			[]string{"ip:" + d.ip.String(), "ip:" + ws.ip.String(), portEntity(port)}, rule),
+			[]string{"ip:" + d.ip.String(), "ip:" + ws.ip.String(), detect.PortEntity(port)}, rule),
 		emit: func(g *gen, d *device) {
 			for i := range n {
 				c := conn{at: at.Add(time.Duration(i) * 10 * time.Minute), dur: g.jit(2*time.Minute, 0.5), orig: same(g, ws), resp: &d.node,
