@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/osprey-ndr/osprey/internal/awss3"
 )
 
 // s3Prefix is one bucket and prefix. Each poll lists the keys above the
@@ -60,36 +60,16 @@ const (
 )
 
 func newS3Prefix(cfg Config, c S3Config, m metrics, log *slog.Logger) (*s3Prefix, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if c.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(c.Region))
-	}
-	if c.Profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))
-	}
-	if c.AccessKey != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, c.SessionToken)))
-	}
-	// Reads the environment and shared files only; nothing is contacted.
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), opts...)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		if c.Endpoint == "" {
-			return nil, errors.New("region: none configured or found in the environment")
-		}
-		awsCfg.Region = "us-east-1" // S3-compatible stores sign with it when they have no regions
-	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		if c.Endpoint != "" {
-			o.BaseEndpoint = aws.String(c.Endpoint)
-		}
-		o.UsePathStyle = c.PathStyle
+	client, err := awss3.New(awss3.Options{Region: c.Region, Profile: c.Profile, AccessKey: c.AccessKey, SecretKey: c.SecretKey,
+		SessionToken: c.SessionToken, Endpoint: c.Endpoint, PathStyle: c.PathStyle}, func(o *s3.Options) {
 		// Else the SDK prints a line to stderr for each object stored
 		// without a checksum (older objects, most S3-compatible stores).
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
+	if err != nil {
+		return nil, err
+	}
+
 	return &s3Prefix{cfg: c, id: c.id(), client: client, tempDir: cfg.TempDir, reorder: cfg.ReorderWindow,
 		poll: cfg.Poll, m: m, log: log}, nil
 }

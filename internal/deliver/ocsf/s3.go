@@ -13,12 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/uuid"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
+
+	"github.com/osprey-ndr/osprey/internal/awss3"
 )
 
 // s3Sink writes each group of records (one class, one event day) as an
@@ -35,32 +35,8 @@ type s3Sink struct {
 }
 
 func newS3Sink(c S3Config) (*s3Sink, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if c.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(c.Region))
-	}
-	if c.Profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(c.Profile))
-	}
-	if c.AccessKey != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKey, c.SecretKey, c.SessionToken)))
-	}
-	// Reads the environment and shared files only; nothing is contacted.
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), opts...)
-	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
-	}
-	if awsCfg.Region == "" {
-		if c.Endpoint == "" {
-			return nil, errors.New("region: none configured or found in the environment")
-		}
-		awsCfg.Region = "us-east-1" // S3-compatible stores sign with it when they have no regions
-	}
-	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
-		if c.Endpoint != "" {
-			o.BaseEndpoint = aws.String(c.Endpoint)
-		}
-		o.UsePathStyle = c.PathStyle
+	client, err := awss3.New(awss3.Options{Region: c.Region, Profile: c.Profile, AccessKey: c.AccessKey, SecretKey: c.SecretKey,
+		SessionToken: c.SessionToken, Endpoint: c.Endpoint, PathStyle: c.PathStyle}, func(o *s3.Options) {
 		// The delivery loop retries, with its backoff and its counters;
 		// the SDK's own retries would only hide the failures from them.
 		o.Retryer = aws.NopRetryer{}
@@ -68,12 +44,16 @@ func newS3Sink(c S3Config) (*s3Sink, error) {
 		// stores refuse the SDK's default streaming checksum trailers.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	})
+	if err != nil {
+		return nil, err
+	}
+
 	prefix := c.Prefix
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	return &s3Sink{
-		cfg: c, client: client, region: awsCfg.Region, prefix: prefix,
+		cfg: c, client: client, region: client.Options().Region, prefix: prefix,
 		hourly:  strings.Contains(c.KeyTemplate, "{hour}"),
 		newUUID: func() string { return uuid.Must(uuid.NewV7()).String() },
 	}, nil
