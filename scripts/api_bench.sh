@@ -56,11 +56,16 @@ echo "dataset: $store ($(du -sh "$store" | cut -f1); $(cat "$store/BUILT"))"
 # The data's day (storetest.Base): absolute, so that the cached store is
 # always "the last 24 h".
 range='since=2026-03-01T00:00:00Z&until=2026-03-02T00:00:00Z'
+# A range on minutes but not hours, as the console's "last 24 h" is: its
+# ragged ends are read from the per-minute rollups or the sessions.
+ragged='since=2026-03-01T00:17:00Z&until=2026-03-01T23:43:00Z'
 # name|path: the calls the console's overview, sessions, segmentation,
 # findings and devices pages make.
 calls=(
   "overview 24h|/api/v1/overview?$range&top=10"
+  "overview, ragged ends|/api/v1/overview?$ragged&top=10"
   "top src.ip by bytes|/api/v1/sessions/top?$range&dimension=src.ip&by=bytes&limit=15"
+  "top src.ip, ragged|/api/v1/sessions/top?$ragged&dimension=src.ip&by=bytes&limit=15"
   "top app|/api/v1/sessions/top?$range&dimension=app&by=bytes&limit=15"
   "top device|/api/v1/sessions/top?$range&dimension=device&by=bytes&limit=15"
   "series 24h step 5m|/api/v1/sessions/series?$range&dimension=app&by=bytes&step=5m"

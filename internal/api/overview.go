@@ -44,12 +44,7 @@ type FindingsSummary struct {
 	ByState    map[string]int `json:"by_state"`
 	// Open counts the active and acknowledged ones by severity.
 	Open map[string]int `json:"open_by_severity"`
-	// Truncated says the range held more findings than were counted.
-	Truncated bool `json:"truncated,omitempty"`
 }
-
-// overviewFindings is the most findings the overview counts.
-const overviewFindings = 50000
 
 func (s *Server) overview(c *call) (any, error) {
 	sc, err := c.q.scopeOf(c.tenant(), defaultSince)
@@ -94,32 +89,35 @@ func (s *Server) overview(c *call) (any, error) {
 		return err
 	})
 	g.Go(func() error {
-		q := store.FindingQuery{Scope: store.Scope{Tenant: sc.Tenant, Range: sc.Range}, Limit: 10000}
-		for {
+		counts, err := s.d.Store.FindingCounts(ctx, store.Scope{Tenant: sc.Tenant, Range: sc.Range})
+		for _, c := range counts {
+			o.Findings.Total += c.Count
+			o.Findings.BySeverity[c.Severity] += c.Count
+			o.Findings.ByState[c.State] += c.Count
+			if open(c.State) {
+				o.Findings.Open[c.Severity] += c.Count
+			}
+		}
+		return err
+	})
+	g.Go(func() error {
+		q := store.FindingQuery{Scope: store.Scope{Tenant: sc.Tenant, Range: sc.Range}, MinSeverity: "high", Limit: 100}
+		for len(o.Recent) < top {
 			page, err := s.d.Store.Findings(ctx, q)
 			if err != nil {
 				return err
 			}
 			for _, f := range page.Findings {
-				o.Findings.Total++
-				o.Findings.BySeverity[f.Severity]++
-				o.Findings.ByState[f.State]++
-				if f.State == "active" || f.State == "acknowledged" {
-					o.Findings.Open[f.Severity]++
-				}
-				if len(o.Recent) < top && severityAtLeast(f.Severity, "high") && (f.State == "active" || f.State == "acknowledged") {
+				if len(o.Recent) < top && open(f.State) {
 					o.Recent = append(o.Recent, f)
 				}
 			}
 			if page.Next == "" {
-				return nil
-			}
-			if o.Findings.Total >= overviewFindings {
-				o.Findings.Truncated = true
-				return nil
+				break
 			}
 			q.Cursor = page.Next
 		}
+		return nil
 	})
 	if err := g.Wait(); err != nil {
 		return nil, err
@@ -162,6 +160,5 @@ func (s *Server) overview(c *call) (any, error) {
 	return o, nil
 }
 
-func severityAtLeast(sev, min string) bool {
-	return slices.Index(store.Severities, sev) >= slices.Index(store.Severities, min)
-}
+// open says a finding in this state still needs an analyst.
+func open(state string) bool { return state == "active" || state == "acknowledged" }

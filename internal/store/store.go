@@ -39,6 +39,9 @@ type Store interface {
 	// Findings pages through a tenant's findings in their latest state,
 	// most recently first seen first.
 	Findings(ctx context.Context, q FindingQuery) (FindingPage, error)
+	// FindingCounts counts the findings first seen in the range by
+	// severity and state.
+	FindingCounts(ctx context.Context, sc Scope) ([]FindingCount, error)
 
 	Search(ctx context.Context, q SearchQuery) (SearchPage, error)
 	Top(ctx context.Context, q TopQuery) ([]TopRow, error)
@@ -228,6 +231,12 @@ type FindingQuery struct {
 type FindingPage struct {
 	Findings []schema.Finding
 	Next     string
+}
+
+// FindingCount is how many findings have one severity and state.
+type FindingCount struct {
+	Severity, State string
+	Count           int
 }
 
 // Severities are the finding severities, least severe first.

@@ -16,6 +16,7 @@ import (
 func (s *Store) Retain(ctx context.Context, now time.Time, r store.Retention) error {
 	keep := map[string]time.Duration{
 		"sessions": r.Sessions, "rollup_app": r.Rollups, "rollup_segment": r.Rollups, "rollup_device": r.Rollups,
+		"rollup_device_hour": r.Rollups, "rollup_ip_hour": r.Rollups,
 		"device_metrics": r.Metrics, "findings": r.Findings,
 	}
 	local := ""

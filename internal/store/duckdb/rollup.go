@@ -4,54 +4,92 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
-const minuteUs = 60_000_000
+const (
+	minuteUs = 60_000_000
+	hourUs   = 60 * minuteUs
+)
 
-// rollupKey is one row of a per-minute rollup: b is empty but in
-// rollup_segment (the pair's second segment).
+// rollupKey is one row of a rollup: b is empty but in a table of two key
+// columns (rollup_segment's second segment, rollup_ip_hour's address).
 type rollupKey struct {
 	tenant string
-	minute int64
+	bucket int64
 	a, b   string
 }
 
 type sums struct{ bytes, packets, sessions uint64 }
 
-// rollup is one per-minute table: sums by key, summed in Go from the
-// batch (a GROUP BY in DuckDB over the batch cost more than the insert).
-// ends are the session columns that make its key, once per end that a
-// record counts for.
+// keyOf is a record's key in a rollup, by its index in the batch.
+type keyOf func(i int) (a, b string)
+
+// rollup is one rollup table: sums by key, summed in Go from the batch
+// (a GROUP BY in DuckDB over the batch cost more than the insert). A
+// record counts once for each of ends; types are the key columns' (after
+// tenant and time).
 type rollup struct {
-	table, key string
-	ends       [][]string
-	rows       map[rollupKey]*sums
+	table, key, time string
+	unit             int64
+	types            []duckdb.Type
+	ends             []keyOf
+	rows             map[rollupKey]*sums
 }
 
-func newRollups() []*rollup {
-	return []*rollup{
-		{table: "rollup_app", key: "app", ends: [][]string{{"app"}}},
-		{table: "rollup_segment", key: "orig_segment, resp_segment", ends: [][]string{{"orig_segment", "resp_segment"}}},
-		{table: "rollup_device", key: "device", ends: [][]string{{"orig_device"}, {"resp_device"}}}, // a record counts once per end
+// newRollups are the rollups (sqlstore's rollups.go reads them), summed
+// over b.
+func newRollups(b *sessionBatch) []*rollup {
+	text := func(col string) keyOf {
+		v := b.text(col)
+		return func(i int) (string, string) { return v[i], "" }
 	}
+	pair := func(x, y string) keyOf {
+		v, w := b.text(x), b.text(y)
+		return func(i int) (string, string) { return v[i], w[i] }
+	}
+	addrs := map[netip.Addr]string{} // a batch has few addresses, each in many records
+	side := func(n byte, ip func(*store.Record) netip.Addr) keyOf {
+		return func(i int) (string, string) {
+			a := ip(b.recs[i])
+			s, ok := addrs[a]
+			if !ok {
+				s = string(store.Addr16(a))
+				addrs[a] = s
+			}
+			return string([]byte{n}), s
+		}
+	}
+	str, blob, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_BLOB, duckdb.TYPE_UTINYINT
+	devices := []keyOf{text("orig_device"), text("resp_device")}
+	out := []*rollup{
+		{table: "rollup_app", key: "app", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str}, ends: []keyOf{text("app")}},
+		{table: "rollup_segment", key: "orig_segment, resp_segment", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str, str},
+			ends: []keyOf{pair("orig_segment", "resp_segment")}},
+		{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str}, ends: devices},
+		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, ends: devices},
+		{table: "rollup_ip_hour", key: "side, ip", time: "hour_us", unit: hourUs, types: []duckdb.Type{u8, blob}, ends: []keyOf{
+			side(0, func(r *store.Record) netip.Addr { return r.Orig.IP }),
+			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
+		}},
+	}
+	for _, u := range out {
+		u.add(b.recs)
+	}
+	return out
 }
 
-func (u *rollup) add(b *sessionBatch) {
-	u.rows = make(map[rollupKey]*sums, len(b.recs)/4)
-	for _, cols := range u.ends {
-		a, second := b.text(cols[0]), []string(nil)
-		if len(cols) > 1 {
-			second = b.text(cols[1])
-		}
-		for i, r := range b.recs {
-			k := rollupKey{tenant: r.Tenant, minute: sqlstore.Micros(r.End) / minuteUs * minuteUs, a: a[i]}
-			if second != nil {
-				k.b = second[i]
-			}
+func (u *rollup) add(recs []*store.Record) {
+	u.rows = make(map[rollupKey]*sums, len(recs)/4)
+	for _, end := range u.ends {
+		for i, r := range recs {
+			k := rollupKey{tenant: r.Tenant, bucket: sqlstore.Micros(r.End) / u.unit * u.unit}
+			k.a, k.b = end(i)
 			v := sums{bytes: r.Delta.OrigBytes + r.Delta.RespBytes, packets: r.Delta.OrigPkts + r.Delta.RespPkts}
 			if r.Seq == 0 {
 				v.sessions = 1
@@ -70,34 +108,36 @@ func (u *rollup) sum(k rollupKey, v sums) {
 }
 
 // store merges the batch's sums into the table, keeping one row per
-// (tenant, minute, key): the stored rows of the minutes the batch
+// (tenant, bucket, key): the stored rows of the buckets the batch
 // touches are taken out (zone maps prune the others), added in, and
 // everything is written back.
 func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]int64) error {
 	for _, sp := range spans {
-		rows, err := tx.QueryContext(ctx, "DELETE FROM "+u.table+" WHERE minute_us BETWEEN ? AND ? RETURNING tenant, minute_us, "+u.key+", bytes, packets, sessions",
-			sp[0]/minuteUs*minuteUs, sp[1])
+		rows, err := tx.QueryContext(ctx, "DELETE FROM "+u.table+" WHERE "+u.time+" BETWEEN ? AND ? RETURNING tenant, "+u.time+", "+u.key+", bytes, packets, sessions",
+			sp[0]/u.unit*u.unit, sp[1])
 		if err != nil {
 			return err
 		}
 		for rows.Next() {
 			var k rollupKey
 			var v sums
-			dst := []any{&k.tenant, &k.minute, &k.a, &k.b, &v.bytes, &v.packets, &v.sessions}
-			if len(u.ends[0]) == 1 {
+			var a, c any
+			dst := []any{&k.tenant, &k.bucket, &a, &c, &v.bytes, &v.packets, &v.sessions}
+			if len(u.types) == 1 {
 				dst = append(dst[:3], dst[4:]...)
 			}
 			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
 				return err
 			}
+			k.a, k.b = keyText(a), keyText(c)
 			u.sum(k, v)
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
-	src := &rollupRows{pair: len(u.ends[0]) == 2}
+	src := &rollupRows{types: u.types}
 	for k, v := range u.rows {
 		src.keys = append(src.keys, k)
 		src.sums = append(src.sums, *v)
@@ -105,11 +145,24 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 	return b.insert(ctx, tx, fmt.Sprintf("INSERT INTO %s SELECT * FROM osprey_batch(%%d)", u.table), src)
 }
 
+// keyText is a scanned key column as rollupKey holds it.
+func keyText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case uint8:
+		return string([]byte{v})
+	}
+	return ""
+}
+
 // rollupRows is a rollup's rows as a source for osprey_batch.
 type rollupRows struct {
-	pair bool
-	keys []rollupKey
-	sums []sums
+	types []duckdb.Type
+	keys  []rollupKey
+	sums  []sums
 }
 
 func (s *rollupRows) len() int { return len(s.keys) }
@@ -119,25 +172,32 @@ func (s *rollupRows) columns() []duckdb.ColumnInfo {
 		ti, _ := duckdb.NewTypeInfo(t)
 		return duckdb.ColumnInfo{Name: name, T: ti}
 	}
-	cols := []duckdb.ColumnInfo{info("tenant", duckdb.TYPE_VARCHAR), info("minute_us", duckdb.TYPE_BIGINT), info("a", duckdb.TYPE_VARCHAR)}
-	if s.pair {
-		cols = append(cols, info("b", duckdb.TYPE_VARCHAR))
+	cols := []duckdb.ColumnInfo{info("tenant", duckdb.TYPE_VARCHAR), info("bucket", duckdb.TYPE_BIGINT)}
+	for i, t := range s.types {
+		cols = append(cols, info(fmt.Sprint("k", i), t))
 	}
 	return append(cols, info("bytes", duckdb.TYPE_UBIGINT), info("packets", duckdb.TYPE_UBIGINT), info("sessions", duckdb.TYPE_UBIGINT))
 }
 
 func (s *rollupRows) fill(c duckdb.DataChunk, from, to int) error {
 	for i := from; i < to; i++ {
-		k, v, row, col := &s.keys[i], &s.sums[i], i-from, 3
+		k, v, row := &s.keys[i], &s.sums[i], i-from
 		err := duckdb.SetChunkValue(c, 0, row, bytesOf(k.tenant))
 		if err == nil {
-			err = duckdb.SetChunkValue(c, 1, row, k.minute)
+			err = duckdb.SetChunkValue(c, 1, row, k.bucket)
 		}
-		if err == nil {
-			err = duckdb.SetChunkValue(c, 2, row, bytesOf(k.a))
-		}
-		if err == nil && s.pair {
-			err, col = duckdb.SetChunkValue(c, 3, row, bytesOf(k.b)), 4
+		col := 2
+		for j, t := range s.types {
+			key := k.a
+			if j == 1 {
+				key = k.b
+			}
+			if err == nil && t == duckdb.TYPE_UTINYINT {
+				err = duckdb.SetChunkValue(c, col, row, key[0])
+			} else if err == nil {
+				err = duckdb.SetChunkValue(c, col, row, bytesOf(key))
+			}
+			col++
 		}
 		for j, n := range []uint64{v.bytes, v.packets, v.sessions} {
 			if err == nil {

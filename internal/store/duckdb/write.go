@@ -72,11 +72,7 @@ func prepare(recs []*store.Record) (*sessionBatch, []*rollup, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rollups := newRollups()
-	for _, u := range rollups {
-		u.add(src)
-	}
-	return src, rollups, nil
+	return src, newRollups(src), nil
 }
 
 type recordID struct {
@@ -316,6 +312,8 @@ func (s *Store) Retain(ctx context.Context, now time.Time, r store.Retention) er
 			{r.Rollups, "DELETE FROM rollup_app WHERE minute_us < ?", micros},
 			{r.Rollups, "DELETE FROM rollup_segment WHERE minute_us < ?", micros},
 			{r.Rollups, "DELETE FROM rollup_device WHERE minute_us < ?", micros},
+			{r.Rollups, "DELETE FROM rollup_device_hour WHERE hour_us < ?", micros},
+			{r.Rollups, "DELETE FROM rollup_ip_hour WHERE hour_us < ?", micros},
 			{r.Metrics, "DELETE FROM device_metrics WHERE day < ?", func(t time.Time) any { return t }},
 			{r.Findings, "DELETE FROM findings WHERE day < ?", func(t time.Time) any { return t }},
 		} {

@@ -69,4 +69,26 @@ ALTER TABLE sessions
 	ADD COLUMN orig_asn bigint NOT NULL DEFAULT 0, ADD COLUMN resp_asn bigint NOT NULL DEFAULT 0,
 	ADD COLUMN intel text[] NOT NULL DEFAULT '{}', ADD COLUMN flow_action text NOT NULL DEFAULT '',
 	ADD COLUMN server_name text NOT NULL DEFAULT '', ADD COLUMN detail text NOT NULL DEFAULT '';`,
+	// Hourly rollups by device and by each end's address, filled from
+	// what is stored already.
+	3: `
+CREATE TABLE rollup_device_hour (
+	tenant text NOT NULL, hour_us bigint NOT NULL, device text NOT NULL,
+	bytes bigint NOT NULL, packets bigint NOT NULL, sessions bigint NOT NULL,
+	PRIMARY KEY (tenant, hour_us, device)
+);
+CREATE TABLE rollup_ip_hour (
+	tenant text NOT NULL, hour_us bigint NOT NULL, side smallint NOT NULL, ip bytea NOT NULL,
+	bytes bigint NOT NULL, packets bigint NOT NULL, sessions bigint NOT NULL,
+	PRIMARY KEY (tenant, hour_us, side, ip)
+);
+INSERT INTO rollup_device_hour
+	SELECT tenant, minute_us / 3600000000 * 3600000000, device, sum(bytes), sum(packets), sum(sessions)
+	FROM rollup_device GROUP BY 1, 2, 3;
+INSERT INTO rollup_ip_hour
+	SELECT tenant, end_us / 3600000000 * 3600000000, side, ip, sum(b), sum(p), sum(n) FROM (
+		SELECT tenant, end_us, 0 AS side, orig_ip AS ip, d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n FROM sessions
+		UNION ALL
+		SELECT tenant, end_us, 1, resp_ip, d_orig_bytes + d_resp_bytes, d_orig_pkts + d_resp_pkts, CASE WHEN seq = 0 THEN 1 ELSE 0 END FROM sessions) AS ends
+	GROUP BY 1, 2, 3, 4;`,
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,22 +15,35 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
-// upsertRollup is an upsert adding the new rows' sums into a rollup.
-func upsertRollup(table, key, sel string) string {
-	return table + " AS (INSERT INTO " + table + " SELECT tenant, end_us / 60000000 * 60000000, " + sel +
-		", sum(d_orig_bytes + d_resp_bytes), sum(d_orig_pkts + d_resp_pkts), sum(CASE WHEN seq = 0 THEN 1 ELSE 0 END) FROM new_rows GROUP BY 1, 2, " + key +
-		" ON CONFLICT (tenant, minute_us, " + key + ") DO UPDATE SET bytes = " + table + ".bytes + excluded.bytes, packets = " +
-		table + ".packets + excluded.packets, sessions = " + table + ".sessions + excluded.sessions RETURNING 1)"
+// upsertRollup is an upsert adding the new rows' sums into a rollup of
+// buckets of unit µs, from rows (new_rows, or a query over it with the
+// key's columns); key is the table's key columns after tenant and time.
+func upsertRollup(table, timeCol string, unit int64, key, sel, rows string) string {
+	u := strconv.FormatInt(unit, 10)
+	return table + " AS (INSERT INTO " + table + " SELECT tenant, end_us / " + u + " * " + u + ", " + sel +
+		", sum(d_orig_bytes + d_resp_bytes), sum(d_orig_pkts + d_resp_pkts), sum(CASE WHEN seq = 0 THEN 1 ELSE 0 END) FROM " + rows +
+		" GROUP BY 1, 2, " + key + " ON CONFLICT (tenant, " + timeCol + ", " + key + ") DO UPDATE SET bytes = " + table +
+		".bytes + excluded.bytes, packets = " + table + ".packets + excluded.packets, sessions = " + table +
+		".sessions + excluded.sessions RETURNING 1)"
 }
+
+const (
+	minuteUs = 60_000_000
+	hourUs   = 60 * minuteUs
+	// byEnd is new_rows once per end, for the rollups a record counts in
+	// at each end.
+	byEnd = "(SELECT tenant, end_us, seq, orig_device AS device, 0 AS side, orig_ip AS ip, d_orig_bytes, d_resp_bytes, d_orig_pkts, d_resp_pkts FROM new_rows " +
+		"UNION ALL SELECT tenant, end_us, seq, resp_device, 1, resp_ip, d_orig_bytes, d_resp_bytes, d_orig_pkts, d_resp_pkts FROM new_rows) AS ends"
+)
 
 // moveSessions inserts the staged records not stored yet and adds exactly
 // those to the rollups, in one statement.
 var moveSessions = "WITH new_rows AS (INSERT INTO sessions SELECT * FROM stage_sessions ON CONFLICT (tenant, uid, seq) DO NOTHING RETURNING *), " +
-	upsertRollup("rollup_app", "app", "app") + ", " +
-	upsertRollup("rollup_segment", "orig_segment, resp_segment", "orig_segment, resp_segment") + ", " +
-	strings.Replace(upsertRollup("rollup_device", "device", "device"), "FROM new_rows",
-		"FROM (SELECT tenant, end_us, seq, orig_device AS device, d_orig_bytes, d_resp_bytes, d_orig_pkts, d_resp_pkts FROM new_rows "+
-			"UNION ALL SELECT tenant, end_us, seq, resp_device, d_orig_bytes, d_resp_bytes, d_orig_pkts, d_resp_pkts FROM new_rows) AS ends", 1) +
+	upsertRollup("rollup_app", "minute_us", minuteUs, "app", "app", "new_rows") + ", " +
+	upsertRollup("rollup_segment", "minute_us", minuteUs, "orig_segment, resp_segment", "orig_segment, resp_segment", "new_rows") + ", " +
+	upsertRollup("rollup_device", "minute_us", minuteUs, "device", "device", byEnd) + ", " +
+	upsertRollup("rollup_device_hour", "hour_us", hourUs, "device", "device", byEnd) + ", " +
+	upsertRollup("rollup_ip_hour", "hour_us", hourUs, "side, ip", "side, ip", byEnd) +
 	" SELECT count(*) FROM new_rows"
 
 // WriteSessions copies the batch into a temporary table (COPY, the bulk
@@ -176,6 +189,8 @@ func (s *Store) Retain(ctx context.Context, now time.Time, r store.Retention) er
 			{r.Rollups, "DELETE FROM rollup_app WHERE minute_us < $1", micros},
 			{r.Rollups, "DELETE FROM rollup_segment WHERE minute_us < $1", micros},
 			{r.Rollups, "DELETE FROM rollup_device WHERE minute_us < $1", micros},
+			{r.Rollups, "DELETE FROM rollup_device_hour WHERE hour_us < $1", micros},
+			{r.Rollups, "DELETE FROM rollup_ip_hour WHERE hour_us < $1", micros},
 			{r.Metrics, "DELETE FROM device_metrics WHERE day < $1", day},
 			{r.Findings, "DELETE FROM findings WHERE day < $1", day},
 		} {

@@ -6,7 +6,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/store"
@@ -15,16 +14,10 @@ import (
 
 // rows is the FROM of an aggregation: one row per record (or rollup
 // row) with its key k, payload bytes b, packets p, flows n (counted at a
-// flow's first record) and time t. Without a filter, on minute
-// boundaries, the dimensions kept in per-minute rollups (app, device) are
-// read from them instead of from sessions.
-func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, args []any) (from string, kind filter.Kind, _ []any, err error) {
-	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n, end_us AS t"
-	if rollup, ok := rollups[dim]; ok && f == nil && onMinute(sc.Since) && onMinute(sc.Until) {
-		w, args := db.where(sc, nil, false, "minute_us", args)
-		return "(SELECT " + rollup.key + " AS k, bytes AS b, packets AS p, sessions AS n, minute_us AS t FROM " + rollup.table +
-			" WHERE " + w + ") AS r", filter.KindString, args, nil
-	}
+// flow's first record) and time t. Without a filter, the dimensions kept
+// in rollups are read from them (pieces); grain is the coarsest time
+// bucket the caller can take, zero for any.
+func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duration, args []any) (from string, kind filter.Kind, _ []any, err error) {
 	fd, ok := filter.Fields[dim]
 	if dim == "device" {
 		fd, ok = device, true
@@ -32,12 +25,35 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, args []any) (from 
 	if !ok {
 		return "", 0, nil, fmt.Errorf("unknown dimension %q (a filter field, or device)", dim)
 	}
+	ps := []piece{{sc: sc}}
+	if f == nil {
+		ps = pieces(dim, sc, grain)
+	}
+	var parts []string
+	for _, p := range ps {
+		if p.u != nil {
+			var part string
+			part, args = db.fromRollup(*p.u, p.sc, args)
+			parts = append(parts, part)
+			continue
+		}
+		var part string
+		part, args = db.fromSessions(fd, p.sc, f, args)
+		parts = append(parts, part)
+	}
+	return "(" + unionAll(parts) + ") AS s", fd.Kind, args, nil
+}
+
+// fromSessions is the sessions' rows in sc as rows() gives them: a record
+// counts once for each end of an either-end field.
+func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, args []any) (string, []any) {
+	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n, end_us AS t"
 	ends := fd.Ends
 	if ends == nil {
 		ends = []*filter.Field{fd}
 	}
 	var parts []string
-	for _, e := range ends { // a record counts once for each end of an either-end field
+	for _, e := range ends {
 		col := e.Column
 		if e.Array {
 			col = db.D.Unnest(col)
@@ -46,23 +62,15 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, args []any) (from 
 		w, args = db.where(sc, f, false, "end_us", args)
 		parts = append(parts, "SELECT "+col+" AS k, "+m+" FROM sessions WHERE "+w)
 	}
-	return "(" + strings.Join(parts, " UNION ALL ") + ") AS s", fd.Kind, args, nil
+	return unionAll(parts), args
 }
 
-// device is the dimension of the device rollup: either end's asset, or
+// device is the dimension of the device rollups: either end's asset, or
 // address without one.
 var device = &filter.Field{Name: "device", Kind: filter.KindString, Ends: []*filter.Field{
 	{Name: "src.device", Kind: filter.KindString, Column: "orig_device"},
 	{Name: "dst.device", Kind: filter.KindString, Column: "resp_device"},
 }}
-
-// rollups are the per-minute tables, by the dimension they are keyed on.
-var rollups = map[string]struct{ table, key string }{
-	"app":    {"rollup_app", "app"},
-	"device": {"rollup_device", "device"},
-}
-
-func onMinute(t time.Time) bool { return t.IsZero() || t.Equal(t.Truncate(time.Minute)) }
 
 // measure is the aggregate of a Measure over rows().
 func measure(m store.Measure) (string, error) {
@@ -87,7 +95,7 @@ func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error)
 	if err != nil {
 		return nil, err
 	}
-	from, kind, args, err := db.rows(q.Scope, q.Filter, q.Dimension, nil)
+	from, kind, args, err := db.rows(q.Scope, q.Filter, q.Dimension, 0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +190,7 @@ func (db *DB) Series(ctx context.Context, q store.SeriesQuery) ([]store.Point, e
 			dim = "app"
 		}
 		var from string
-		from, kind, args, err = db.rows(q.Scope, q.Filter, dim, nil)
+		from, kind, args, err = db.rows(q.Scope, q.Filter, dim, step, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -267,7 +275,7 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	var args []any
 	switch q.By {
 	case "segment", "":
-		if q.Filter == nil && onMinute(q.Since) && onMinute(q.Until) {
+		if q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute) {
 			var w string
 			w, args = db.where(q.Scope, nil, false, "minute_us", nil)
 			query = "SELECT orig_segment AS a, resp_segment AS c, sum(bytes) AS b, sum(packets) AS p, sum(sessions) AS n FROM rollup_segment WHERE " + w + " GROUP BY a, c"

@@ -93,3 +93,31 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) (store.Finding
 	}
 	return page, nil
 }
+
+// FindingCounts counts a tenant's findings first seen in the range, in
+// their latest state, by severity and state.
+func (db *DB) FindingCounts(ctx context.Context, sc store.Scope) ([]store.FindingCount, error) {
+	var args []any
+	conds := "tenant = " + db.bind(&args, sc.Tenant)
+	if !sc.Since.IsZero() {
+		conds += " AND time_us >= " + db.bind(&args, sc.Since.UnixMicro())
+	}
+	if !sc.Until.IsZero() {
+		conds += " AND time_us < " + db.bind(&args, sc.Until.UnixMicro())
+	}
+	rows, err := db.SQL.QueryContext(ctx, "SELECT severity, state, count(*) FROM "+db.D.Latest("findings")+" WHERE "+conds+
+		" GROUP BY severity, state ORDER BY severity, state", args...)
+	if err != nil {
+		return nil, fmt.Errorf("finding counts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FindingCount
+	for rows.Next() {
+		var c store.FindingCount
+		if err := rows.Scan(&c.Severity, &c.State, &c.Count); err != nil {
+			return nil, fmt.Errorf("finding counts: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -64,7 +65,9 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage
 }
 
 // searchWindow is one window of Search: records ending in [lo, hi) (open
-// ends when zero), after the cursor c.
+// ends when zero), after the cursor c. The page's keys are found first
+// and its rows read after: a sort over every wide row that matches cost
+// 5–10× the same sort over keys (DuckDB, 9 000 matches in an hour).
 func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, lo, hi time.Time, limit int) ([]schema.Session, error) {
 	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
 	if !lo.IsZero() {
@@ -77,22 +80,68 @@ func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, l
 		e1, e2, u1, u2, s := db.bind(&args, c.endUs), db.bind(&args, c.endUs), db.bind(&args, c.uid), db.bind(&args, c.uid), db.bind(&args, c.seq)
 		w += " AND (end_us < " + e1 + " OR (end_us = " + e2 + " AND (uid < " + u1 + " OR (uid = " + u2 + " AND seq < " + s + "))))"
 	}
-	query := "SELECT " + ColumnList + " FROM sessions " + db.D.Where() + " " + w +
-		" ORDER BY end_us DESC, uid DESC, seq DESC LIMIT " + strconv.Itoa(limit)
-	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	const order = " ORDER BY end_us DESC, uid DESC, seq DESC"
+	keys, err := db.searchKeys(ctx, "SELECT end_us, uid, seq FROM sessions "+db.D.Where()+" "+w+order+" LIMIT "+strconv.Itoa(limit), args)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	// The rows of those keys: within their span of end times (zone maps,
+	// the primary key or an index find it), by uid, the rest set aside.
+	args = []any{q.Tenant, keys[len(keys)-1].endUs, keys[0].endUs}
+	var in strings.Builder
+	want := make(map[cursor]int, len(keys))
+	for i, k := range keys {
+		if _, ok := want[k]; !ok {
+			if len(want) > 0 {
+				in.WriteString(", ")
+			}
+			in.WriteString(db.bind(&args, k.uid))
+		}
+		want[k] = i
+	}
+	rows, err := db.SQL.QueryContext(ctx, "SELECT "+ColumnList+" FROM sessions WHERE tenant = "+db.D.Param(1)+
+		" AND end_us >= "+db.D.Param(2)+" AND end_us <= "+db.D.Param(3)+" AND uid IN ("+in.String()+")", args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []schema.Session
+	out := make([]schema.Session, len(keys))
+	found := 0
 	for rows.Next() {
 		s, err := db.scanSession(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		if i, ok := want[cursor{Micros(s.End), s.UID, s.Seq}]; ok {
+			out[i] = s
+			found++
+		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if found != len(keys) {
+		return nil, fmt.Errorf("%d of the page's %d records were not read back", len(keys)-found, len(keys))
+	}
+	return out, nil
+}
+
+// searchKeys runs a query of end_us, uid and seq.
+func (db *DB) searchKeys(ctx context.Context, query string, args []any) ([]cursor, error) {
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []cursor
+	for rows.Next() {
+		var k cursor
+		if err := rows.Scan(&k.endUs, &k.uid, &k.seq); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
 }
 
 func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {

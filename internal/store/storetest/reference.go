@@ -43,6 +43,8 @@ func keys(r *store.Record, dim string) []key {
 	case "src.ip":
 		b := store.Addr16(s.Orig.IP)
 		return []key{{text: s.Orig.IP.String(), raw: b}}
+	case "dst.ip":
+		return []key{{text: s.Resp.IP.String(), raw: store.Addr16(s.Resp.IP)}}
 	case "src.segment":
 		return str(s.Orig.Segment)
 	case "dst.segment":

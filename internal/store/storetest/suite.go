@@ -188,16 +188,28 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			{Dimension: "dst.asn", By: store.Packets, Filter: mustParse(t, `dst.asn > 0`)},
 			{Dimension: "server_name", By: store.Sessions},
 			{Dimension: "intel", By: store.Sessions},
+			{Dimension: "dst.ip", By: store.Packets},
 		} {
-			q.Tenant, q.Limit = "acme", 5
-			q.Range = store.Range{Since: Base.Add(6 * time.Hour), Until: Base.Add(30 * time.Hour)}
-			got, err := st.Top(ctx, q)
-			if err != nil {
-				t.Fatalf("top %s by %s: %v", q.Dimension, q.By, err)
-			}
-			want := refTop(records, q)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("top %s by %s (filter %q):\n got %v\nwant %v", q.Dimension, q.By, filter.String(q.Filter), got, want)
+			// Whole hours (hourly rollups), ragged minutes (hourly and
+			// minute rollups, or sessions), ragged seconds (sessions at
+			// the ends), and less than an hour.
+			for _, r := range []store.Range{
+				{Since: Base.Add(6 * time.Hour), Until: Base.Add(30 * time.Hour)},
+				{Since: Base.Add(6*time.Hour + 17*time.Minute), Until: Base.Add(30*time.Hour + 42*time.Minute)},
+				{Since: Base.Add(6*time.Hour + 17*time.Minute + 30*time.Second), Until: Base.Add(30*time.Hour + 5*time.Second)},
+				{Since: Base.Add(7*time.Hour + 10*time.Minute), Until: Base.Add(7*time.Hour + 50*time.Minute)},
+				{Until: Base.Add(20*time.Hour + 30*time.Minute)},
+			} {
+				q.Tenant, q.Limit, q.Range = "acme", 5, r
+				got, err := st.Top(ctx, q)
+				if err != nil {
+					t.Fatalf("top %s by %s: %v", q.Dimension, q.By, err)
+				}
+				want := refTop(records, q)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("top %s by %s (filter %q) over %s – %s:\n got %v\nwant %v", q.Dimension, q.By, filter.String(q.Filter),
+						r.Since.Format(time.TimeOnly), r.Until.Format(time.TimeOnly), got, want)
+				}
 			}
 		}
 		if _, err := st.Top(ctx, store.TopQuery{Dimension: "nonsense"}); err == nil {
@@ -206,15 +218,21 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 
 	t.Run("session series by dimension", func(t *testing.T) {
-		q := store.SeriesQuery{Scope: store.Scope{Range: store.Range{Since: Base, Until: Base.Add(12 * time.Hour)}},
-			Step: 3 * time.Hour, Dimension: "app", By: store.Bytes, Limit: 3}
-		got, err := st.Series(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := refSeries(records, q)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("series:\n got %v\nwant %v", got, want)
+		for _, q := range []store.SeriesQuery{
+			{Scope: store.Scope{Range: store.Range{Since: Base, Until: Base.Add(12 * time.Hour)}}, Step: 3 * time.Hour, Dimension: "app"},
+			{Scope: store.Scope{Range: store.Range{Since: Base.Add(50 * time.Minute), Until: Base.Add(12 * time.Hour)}}, Step: 2 * time.Hour, Dimension: "device"},
+			{Scope: store.Scope{Range: store.Range{Since: Base.Add(50 * time.Minute), Until: Base.Add(4 * time.Hour)}}, Step: 5 * time.Minute, Dimension: "device"},
+			{Scope: store.Scope{Range: store.Range{Since: Base.Add(time.Hour), Until: Base.Add(7 * time.Hour)}}, Step: 90 * time.Second, Dimension: "src.ip"},
+		} {
+			q.By, q.Limit = store.Bytes, 3
+			got, err := st.Series(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := refSeries(records, q)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("series by %s, step %s:\n got %v\nwant %v", q.Dimension, q.Step, got, want)
+			}
 		}
 	})
 
@@ -368,6 +386,19 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			if strings.Join(ids, " ") != c.want {
 				t.Errorf("findings %+v: %v, want %s", c.q, ids, c.want)
+			}
+		}
+		for _, c := range []struct {
+			sc   store.Scope
+			want string
+		}{
+			{store.Scope{}, "[{high acknowledged 1} {medium active 1}]"}, // f-1 counted once, in its latest state
+			{store.Scope{Range: store.Range{Since: Base.Add(time.Minute)}}, "[{medium active 1}]"},
+			{store.Scope{Tenant: "t2"}, "[]"},
+		} {
+			got, err := st.FindingCounts(ctx, c.sc)
+			if err != nil || fmt.Sprint(got) != c.want && !(c.want == "[]" && got == nil) {
+				t.Errorf("finding counts %+v: %v %v, want %s", c.sc, got, err, c.want)
 			}
 		}
 		first, err := st.Findings(ctx, store.FindingQuery{Limit: 1})

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
@@ -40,6 +42,18 @@ func CheckUpgraded(t *testing.T, st store.Store) {
 	fresh.UID += "-new"
 	if n, err := st.WriteSessions(context.Background(), []store.Record{fresh}); err != nil || n != 1 {
 		t.Fatalf("write after the upgrade: %d new, %v", n, err)
+	}
+	// The hourly address rollup was filled from the stored record.
+	hour := fresh.End.Truncate(time.Hour)
+	top, err := st.Top(context.Background(), store.TopQuery{Dimension: "src.ip", By: store.Bytes,
+		Scope: store.Scope{Range: store.Range{Since: hour, Until: hour.Add(time.Hour)}}})
+	wantTop := []store.TopRow{{Key: fresh.Orig.IP.String(), Bytes: 2 * (fresh.Delta.OrigBytes + fresh.Delta.RespBytes),
+		Packets: 2 * (fresh.Delta.OrigPkts + fresh.Delta.RespPkts)}}
+	if fresh.Seq == 0 {
+		wantTop[0].Sessions = 2
+	}
+	if err != nil || fmt.Sprint(top) != fmt.Sprint(wantTop) {
+		t.Errorf("top source address after the upgrade: %v, %v; want %v", top, err, wantTop)
 	}
 	page, err := st.Search(context.Background(), store.SearchQuery{Limit: 10})
 	if err != nil {

@@ -146,7 +146,6 @@ export interface Overview {
     by_severity: Record<string, number>;
     by_state: Record<string, number>;
     open_by_severity: Record<string, number>;
-    truncated?: boolean;
   };
   recent_findings: Finding[];
 }
