@@ -1,15 +1,15 @@
 package duckdb
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/osprey-ndr/osprey/internal/store"
-	"github.com/osprey-ndr/osprey/internal/store/derive"
+	"github.com/osprey-ndr/osprey/internal/store/duckdb/sessionfile"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -45,12 +45,14 @@ type sessionBatch struct {
 	info []duckdb.ColumnInfo
 }
 
-// A string column is read by text; the others are set by set.
+// A string column is read by text; the others are set by set. A
+// distinct column (ids) is never an ENUM.
 type sessionColumn struct {
-	name string
-	text func(r *store.Record) (string, error)
-	typ  duckdb.Type
-	set  func(c duckdb.DataChunk, col, row int, r *store.Record) error
+	name     string
+	distinct bool
+	text     func(r *store.Record) (string, error)
+	typ      duckdb.Type
+	set      func(c duckdb.DataChunk, col, row int, r *store.Record) error
 }
 
 func newSessionBatch(recs []*store.Record) (*sessionBatch, error) {
@@ -77,7 +79,7 @@ func newSessionBatch(recs []*store.Record) (*sessionBatch, error) {
 				last = v
 				if _, ok := dict[v]; !ok {
 					dict[v] = uint32(len(dict))
-					if len(dict) > enumMax || col.name == "uid" || col.name == "community_id" {
+					if len(dict) > enumMax || col.distinct {
 						dict = nil
 					}
 				}
@@ -159,98 +161,56 @@ func setter[T any](get func(r *store.Record) T) func(c duckdb.DataChunk, col, ro
 	}
 }
 
-func u64(get func(r *store.Record) uint64) sessionColumn {
-	return sessionColumn{typ: duckdb.TYPE_UBIGINT, set: setter(get)}
-}
-
-// sessionColumns are sqlstore.SessionColumns' values for DuckDB.
+// sessionColumns are sessionfile.Columns, each read as DuckDB takes it.
 var sessionColumns = func() []sessionColumn {
-	str := func(get func(r *store.Record) string) sessionColumn {
-		return sessionColumn{text: func(r *store.Record) (string, error) { return get(r), nil }}
-	}
-	list := func(get func(r *store.Record) []string) sessionColumn {
-		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
-	}
-	addr := func(get func(r *store.Record) []byte) sessionColumn {
-		return sessionColumn{typ: duckdb.TYPE_BLOB, set: setter(get)}
-	}
-	cols := []sessionColumn{
-		str(func(r *store.Record) string { return r.Tenant }),
-		{typ: duckdb.TYPE_DATE, set: setter(func(r *store.Record) any { return sqlstore.Day(r.End) })},
-		str(func(r *store.Record) string { return r.UID }),
-		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 { return r.Seq })},
-		{typ: duckdb.TYPE_BOOLEAN, set: setter(func(r *store.Record) bool { return r.Final })},
-		str(func(r *store.Record) string { return r.EndReason }),
-		str(func(r *store.Record) string { return r.Sensor }),
-		str(func(r *store.Record) string { return r.Source }),
-		{typ: duckdb.TYPE_BIGINT, set: setter(func(r *store.Record) int64 { return sqlstore.Micros(r.Start) })},
-		{typ: duckdb.TYPE_BIGINT, set: setter(func(r *store.Record) int64 { return sqlstore.Micros(r.End) })},
-		addr(func(r *store.Record) []byte { return store.Addr16(r.Orig.IP) }),
-		{typ: duckdb.TYPE_USMALLINT, set: setter(func(r *store.Record) uint16 { return r.Orig.Port })},
-		str(func(r *store.Record) string { return r.Orig.MAC }),
-		str(func(r *store.Record) string { return r.Orig.Asset }),
-		list(func(r *store.Record) []string { return r.Orig.Tags }),
-		str(func(r *store.Record) string { return r.Orig.Segment }),
-		str(func(r *store.Record) string { return sqlstore.Device(&r.Orig) }),
-		addr(func(r *store.Record) []byte { return store.Addr16(r.Resp.IP) }),
-		{typ: duckdb.TYPE_USMALLINT, set: setter(func(r *store.Record) uint16 { return r.Resp.Port })},
-		str(func(r *store.Record) string { return r.Resp.MAC }),
-		str(func(r *store.Record) string { return r.Resp.Asset }),
-		list(func(r *store.Record) []string { return r.Resp.Tags }),
-		str(func(r *store.Record) string { return r.Resp.Segment }),
-		str(func(r *store.Record) string { return sqlstore.Device(&r.Resp) }),
-		{typ: duckdb.TYPE_UTINYINT, set: setter(func(r *store.Record) uint8 { return r.Proto })},
-		str(func(r *store.Record) string { return r.Transport }),
-		str(func(r *store.Record) string { return r.Direction }),
-		str(func(r *store.Record) string { return r.ConnState }),
-		str(func(r *store.Record) string { return r.History }),
-		u64(func(r *store.Record) uint64 { return r.OrigPkts }),
-		u64(func(r *store.Record) uint64 { return r.RespPkts }),
-		u64(func(r *store.Record) uint64 { return r.OrigBytes }),
-		u64(func(r *store.Record) uint64 { return r.RespBytes }),
-		u64(func(r *store.Record) uint64 { return r.OrigIPBytes }),
-		u64(func(r *store.Record) uint64 { return r.RespIPBytes }),
-		u64(func(r *store.Record) uint64 { return r.MissedBytes }),
-		str(func(r *store.Record) string { return r.App }),
-		str(func(r *store.Record) string { return joinU16(r.VLANs) }),
-		str(func(r *store.Record) string {
-			if r.Mirror == nil {
-				return ""
-			}
-			return r.Mirror.Kind
-		}),
-		addr(func(r *store.Record) []byte {
-			if r.Mirror == nil {
-				return store.Addr16(netip.Addr{})
-			}
-			return store.Addr16(r.Mirror.Source)
-		}),
-		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 {
-			if r.Mirror == nil {
-				return 0
-			}
-			return r.Mirror.VNI
-		})},
-		list(func(r *store.Record) []string { return r.TunnelParents }),
-		str(func(r *store.Record) string { return r.CommunityID }),
-		u64(func(r *store.Record) uint64 { return r.Delta.OrigBytes }),
-		u64(func(r *store.Record) uint64 { return r.Delta.RespBytes }),
-		u64(func(r *store.Record) uint64 { return r.Delta.OrigPkts }),
-		u64(func(r *store.Record) uint64 { return r.Delta.RespPkts }),
-		str(func(r *store.Record) string { return derive.Country(&r.Orig) }),
-		str(func(r *store.Record) string { return derive.Country(&r.Resp) }),
-		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 { return derive.ASN(&r.Orig) })},
-		{typ: duckdb.TYPE_UINTEGER, set: setter(func(r *store.Record) uint32 { return derive.ASN(&r.Resp) })},
-		list(func(r *store.Record) []string { return derive.Intel(&r.Session) }),
-		str(func(r *store.Record) string { return derive.FlowAction(&r.Session) }),
-		str(func(r *store.Record) string { return derive.ServerName(&r.Session) }),
-		{text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
-	}
-	for i := range cols {
-		cols[i].name = sqlstore.SessionColumns[i]
+	cols := make([]sessionColumn, len(sessionfile.Columns))
+	for i, c := range sessionfile.Columns {
+		cols[i] = sessionColumnOf(c)
 	}
 	return cols
 }()
+
+// sessionColumnOf reads c as the batch hands it to DuckDB: lists joined
+// into a string (insertSessions splits them), addresses as Addr16, days
+// as a time.Time.
+func sessionColumnOf(c sessionfile.Column) sessionColumn {
+	col := sessionColumn{name: c.Name, distinct: c.Distinct}
+	switch c.Type {
+	case sessionfile.Varchar:
+		col.text = c.Text
+		if get := c.Device; get != nil {
+			col.text = func(r *store.Record) (string, error) { return sqlstore.Device(get(r)), nil }
+		}
+	case sessionfile.VarcharList:
+		get := c.Texts
+		col.text = func(r *store.Record) (string, error) { return strings.Join(get(r), sep), nil }
+	case sessionfile.USmallintList:
+		get := c.Uint16s
+		col.text = func(r *store.Record) (string, error) { return joinU16(get(r)), nil }
+	case sessionfile.Blob:
+		get := c.Addr
+		col.typ, col.set = duckdb.TYPE_BLOB, setter(func(r *store.Record) []byte { return store.Addr16(get(r)) })
+	case sessionfile.Date:
+		get := c.Int
+		col.typ, col.set = duckdb.TYPE_DATE, setter(func(r *store.Record) time.Time { return time.Unix(get(r)*secondsPerDay, 0) })
+	case sessionfile.Boolean:
+		col.typ, col.set = duckdb.TYPE_BOOLEAN, setter(c.Bool)
+	case sessionfile.Bigint:
+		col.typ, col.set = duckdb.TYPE_BIGINT, setter(c.Int)
+	case sessionfile.UTinyint, sessionfile.USmallint, sessionfile.UInteger, sessionfile.UBigint:
+		col.typ, col.set = unsignedTypes[c.Type], setter(c.Uint) // DuckDB narrows the value
+	default:
+		panic("sessions column " + c.Name + " of no known type")
+	}
+	return col
+}
+
+const secondsPerDay = 86400
+
+var unsignedTypes = map[sessionfile.Type]duckdb.Type{
+	sessionfile.UTinyint: duckdb.TYPE_UTINYINT, sessionfile.USmallint: duckdb.TYPE_USMALLINT,
+	sessionfile.UInteger: duckdb.TYPE_UINTEGER, sessionfile.UBigint: duckdb.TYPE_UBIGINT,
+}
 
 func joinU16(v []uint16) string {
 	if len(v) == 0 {
