@@ -31,14 +31,12 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 	}
 	var parts []string
 	for _, p := range ps {
-		if p.u != nil {
-			var part string
-			part, args = db.fromRollup(*p.u, p.sc, args)
-			parts = append(parts, part)
-			continue
-		}
 		var part string
-		part, args = db.fromSessions(fd, p.sc, f, args)
+		if p.u != nil {
+			part, args = db.fromRollup(*p.u, p.sc, args)
+		} else {
+			part, args = db.fromSessions(fd, p.sc, f, args)
+		}
 		parts = append(parts, part)
 	}
 	return "(" + unionAll(parts) + ") AS s", fd.Kind, args, nil

@@ -10,25 +10,22 @@ import (
 // rollup is a table of sums per time bucket and key, kept at ingest by
 // every backend (docs/store.md): cond, when set, picks the rows of one
 // dimension in a table that holds several (the address table's sides).
-type rollup struct {
-	table, key, time, cond string
-	unit                   time.Duration
-}
+type rollup struct{ table, key, time, cond string }
 
-// MinuteRollups and HourRollups are the rollup tables by the dimension
+// minuteRollups and hourRollups are the rollup tables by the dimension
 // they answer for. Per minute, a day of a busy site's devices is millions
 // of rows; per hour, a few hundred thousand, so whole hours of a range
 // are read from the hourly tables and only its ragged ends from finer
 // ones.
 var (
 	minuteRollups = map[string]rollup{
-		"app":    {table: "rollup_app", key: "app", time: "minute_us", unit: time.Minute},
-		"device": {table: "rollup_device", key: "device", time: "minute_us", unit: time.Minute},
+		"app":    {table: "rollup_app", key: "app", time: "minute_us"},
+		"device": {table: "rollup_device", key: "device", time: "minute_us"},
 	}
 	hourRollups = map[string]rollup{
-		"device": {table: "rollup_device_hour", key: "device", time: "hour_us", unit: time.Hour},
-		"src.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 0", unit: time.Hour},
-		"dst.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 1", unit: time.Hour},
+		"device": {table: "rollup_device_hour", key: "device", time: "hour_us"},
+		"src.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 0"},
+		"dst.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 1"},
 	}
 )
 
