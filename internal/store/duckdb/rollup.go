@@ -32,13 +32,15 @@ type keyOf func(i int) (a, b string)
 
 // rollup is one rollup table: sums by key, summed in Go from the batch
 // (a GROUP BY in DuckDB over the batch cost more than the insert). A
-// record counts once for each of ends; types are the key columns' (after
-// tenant and time).
+// record counts once for each of ends; a table of the same keys in
+// coarser buckets sums finer's rows instead (fewer than the records'
+// ends). types are the key columns' (after tenant and time).
 type rollup struct {
 	table, key, time string
 	unit             int64
 	types            []duckdb.Type
 	ends             []keyOf
+	finer            *rollup
 	rows             map[rollupKey]*sums
 }
 
@@ -66,19 +68,20 @@ func newRollups(b *sessionBatch) []*rollup {
 		}
 	}
 	str, blob, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_BLOB, duckdb.TYPE_UTINYINT
-	devices := []keyOf{text("orig_device"), text("resp_device")}
+	devices := &rollup{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str},
+		ends: []keyOf{text("orig_device"), text("resp_device")}}
 	out := []*rollup{
 		{table: "rollup_app", key: "app", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str}, ends: []keyOf{text("app")}},
 		{table: "rollup_segment", key: "orig_segment, resp_segment", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str, str},
 			ends: []keyOf{pair("orig_segment", "resp_segment")}},
-		{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str}, ends: devices},
-		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, ends: devices},
+		devices,
+		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, finer: devices},
 		{table: "rollup_ip_hour", key: "side, ip", time: "hour_us", unit: hourUs, types: []duckdb.Type{u8, blob}, ends: []keyOf{
 			side(0, func(r *store.Record) netip.Addr { return r.Orig.IP }),
 			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
 		}},
 	}
-	for _, u := range out {
+	for _, u := range out { // finer tables come first
 		u.add(b.recs)
 	}
 	return out
@@ -86,6 +89,13 @@ func newRollups(b *sessionBatch) []*rollup {
 
 func (u *rollup) add(recs []*store.Record) {
 	u.rows = make(map[rollupKey]*sums, len(recs)/4)
+	if u.finer != nil {
+		for k, v := range u.finer.rows {
+			k.bucket = k.bucket / u.unit * u.unit
+			u.sum(k, *v)
+		}
+		return
+	}
 	for _, end := range u.ends {
 		for i, r := range recs {
 			k := rollupKey{tenant: r.Tenant, bucket: sqlstore.Micros(r.End) / u.unit * u.unit}

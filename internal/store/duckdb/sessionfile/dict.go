@@ -36,6 +36,14 @@ func (e *entries) stats() format.Statistics {
 	return format.Statistics{MinValue: []byte(lo), MaxValue: []byte(hi)}
 }
 
+// write writes a column of one value a row (its list columns write
+// their levels first).
+func (e *entries) write(w *pageWriter) error {
+	w.md.Statistics = e.stats()
+	w.body = w.body[:0]
+	return e.writeChunk(w, len(e.idx))
+}
+
 // writeChunk writes the dictionary page, then a data page of n values:
 // w.body (a list's levels, or nothing) followed by the indexes.
 func (e *entries) writeChunk(w *pageWriter, n int) error {
@@ -120,12 +128,6 @@ func (c *dictText) add(recs []*store.Record) error {
 	return nil
 }
 
-func (c *dictText) write(w *pageWriter) error {
-	w.md.Statistics = c.stats()
-	w.body = w.body[:0]
-	return c.writeChunk(w, len(c.idx))
-}
-
 // addrDict is an address column in a dictionary of Addr16 values, keyed
 // by the 16 bytes.
 type addrDict struct {
@@ -157,12 +159,6 @@ func (c *addrDict) add(recs []*store.Record) error {
 		c.idx = append(c.idx, c.lastIdx)
 	}
 	return nil
-}
-
-func (c *addrDict) write(w *pageWriter) error {
-	w.md.Statistics = c.stats()
-	w.body = w.body[:0]
-	return c.writeChunk(w, len(c.idx))
 }
 
 // deviceDict is a device name column: an end's asset, else its address
@@ -198,10 +194,4 @@ func (c *deviceDict) add(recs []*store.Record) error {
 		}
 	}
 	return nil
-}
-
-func (c *deviceDict) write(w *pageWriter) error {
-	w.md.Statistics = c.stats()
-	w.body = w.body[:0]
-	return c.writeChunk(w, len(c.idx))
 }
