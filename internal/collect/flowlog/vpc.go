@@ -74,6 +74,14 @@ func (r *Reader) readVPC(ctx context.Context, br *bufio.Reader) error {
 			r.reject(lineNo, at, "", errLineTooLong, line)
 			continue
 		}
+		if format.v2 {
+			if s, h, ok := r.vpcV2(line); ok {
+				if err := r.commit(ctx, s, h); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		tok, ok := splitFields(line, r.vpcLine.tok, maxVPCFields)
 		r.vpcLine.tok = tok
 		switch {

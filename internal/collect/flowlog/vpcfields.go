@@ -2,6 +2,7 @@ package flowlog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -75,6 +76,7 @@ var defaultVPCFields = strings.Fields("version account-id interface-id srcaddr d
 type vpcFormat struct {
 	names []string
 	kinds []vpcField
+	v2    bool // the default format, which vpcV2 reads
 }
 
 // maxVPCFields bounds a header (AWS has about 45 fields).
@@ -99,6 +101,7 @@ func parseHeader(names []string) (*vpcFormat, error) {
 		seen[n] = true
 		f.names[i], f.kinds[i] = n, vpcFields[n]
 	}
+	f.v2 = slices.Equal(f.names, defaultVPCFields)
 	return f, nil
 }
 
