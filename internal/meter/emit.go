@@ -30,7 +30,16 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 // UID formats a flow id as Zeek does: "C" and base62.
 func UID(id uint64) string {
-	var b [12]byte
+	var b [MaxUID]byte
+	return string(AppendUID(b[:0], id))
+}
+
+// MaxUID is the length of the longest UID: "C" and 11 digits.
+const MaxUID = 12
+
+// AppendUID appends UID(id) to dst.
+func AppendUID(dst []byte, id uint64) []byte {
+	var b [MaxUID]byte
 	i := len(b)
 	for id > 0 || i == len(b) {
 		i--
@@ -39,7 +48,7 @@ func UID(id uint64) string {
 	}
 	i--
 	b[i] = 'C'
-	return string(b[i:])
+	return append(dst, b[i:]...)
 }
 
 // write hands the flow's record to the emitter.
@@ -213,6 +222,16 @@ func connState(f *flow, history []byte) string {
 // protocol with the given seed; collectors use it too
 // (https://github.com/corelight/community-id-spec).
 func CommunityID(s *schema.Session, seed uint16) string {
+	var b [CommunityIDLen]byte
+	return string(AppendCommunityID(b[:0], s, seed))
+}
+
+// CommunityIDLen is the length of a Community ID: "1:" and the base64 of
+// a SHA-1 sum.
+const CommunityIDLen = 2 + 28
+
+// AppendCommunityID appends CommunityID(s, seed) to dst.
+func AppendCommunityID(dst []byte, s *schema.Session, seed uint16) []byte {
 	sa, da, sp, dp := s.Orig.IP, s.Resp.IP, s.Orig.Port, s.Resp.Port
 	switch s.Proto {
 	case 6, 17, 132, 1, 58:
@@ -244,8 +263,5 @@ func CommunityID(s *schema.Session, seed uint16) string {
 	binary.BigEndian.PutUint16(buf[n+2:], dp)
 	n += 4
 	sum := sha1.Sum(buf[:n])
-	var out [2 + 28]byte // "1:" and the base64 of 20 bytes, built in place
-	out[0], out[1] = '1', ':'
-	base64.StdEncoding.Encode(out[2:], sum[:])
-	return string(out[:])
+	return base64.StdEncoding.AppendEncode(append(dst, '1', ':'), sum[:])
 }

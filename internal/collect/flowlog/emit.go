@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"net/netip"
+	"unsafe"
 
 	"github.com/osprey-ndr/osprey/internal/meter"
 	"github.com/osprey-ndr/osprey/internal/schema"
@@ -52,7 +53,11 @@ func (b *batch) drop() {
 // batch to the sink.
 func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	s.Version = schema.SessionVersion
-	s.UID = meter.UID(h.sum())
+	ids := &r.ids
+	ids.room(meter.MaxUID + meter.CommunityIDLen)
+	from := len(ids.buf)
+	ids.buf = meter.AppendUID(ids.buf, h.sum())
+	s.UID = ids.since(from)
 	s.Final = true
 	s.EndReason = "window"
 	s.Tenant, s.Sensor, s.Source = r.cfg.Tenant, r.cfg.Sensor, r.kind
@@ -62,7 +67,9 @@ func (r *Reader) commit(ctx context.Context, s *schema.Session, h hash) error {
 	// measure of filters, rankings and rollups takes the same count.
 	s.OrigBytes, s.RespBytes = s.OrigIPBytes, s.RespIPBytes
 	if s.Orig.IP.IsValid() && s.Resp.IP.IsValid() {
-		s.CommunityID = r.cids.get(s)
+		from = len(ids.buf)
+		ids.buf = r.cids.append(ids.buf, s)
+		s.CommunityID = ids.since(from)
 	}
 	r.out.sess = r.out.sess[:len(r.out.sess)+1]
 	r.out.dirty = false
@@ -86,6 +93,29 @@ func (r *Reader) flush(ctx context.Context) error {
 	r.out.sess = r.out.sess[:0] // each slot is overwritten before use
 	r.out.flows = nil
 	return err
+}
+
+// idArena holds the bytes of the sessions' uid and community_id, so that
+// they cost no allocation each. The strings point into buf (unsafe.String)
+// and stay valid because bytes once made into a string are never written
+// again: ids are only appended after them, and a full chunk is left to the
+// sessions that use it, not reused. A sink that keeps a session keeps its
+// chunk alive through those strings, as it keeps the batch's Flow slab.
+type idArena struct{ buf []byte }
+
+const idChunk = 16 << 10
+
+// room makes sure n more bytes can be appended without buf moving.
+func (a *idArena) room(n int) {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, idChunk)
+	}
+}
+
+// since returns the bytes appended from offset from on, which must not be
+// empty, as a string.
+func (a *idArena) since(from int) string {
+	return unsafe.String(&a.buf[from], len(a.buf)-from)
 }
 
 // hash derives a record's uid from its kind, key fields and window, so

@@ -105,6 +105,7 @@ type Reader struct {
 	kind         string
 	strs         interner
 	cids         *communityIDs
+	ids          idArena
 	vpcLine      vpcLine
 }
 

@@ -3,6 +3,7 @@ package flowlog
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -147,4 +148,30 @@ func FuzzVPCv2SameAsGeneral(f *testing.F) {
 		}
 		checkV2(t, r, line)
 	})
+}
+
+// v2num reads what parseUint reads, in the 8-byte words and in the tail of
+// the line, whatever follows the digits.
+func TestV2Num(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		num := make([]byte, rng.IntN(21))
+		for i := range num {
+			num[i] = '0' + byte(rng.IntN(10))
+		}
+		if len(num) > 0 && rng.IntN(8) == 0 {
+			num[rng.IntN(len(num))] = "/:a \x00\xb0"[rng.IntN(6)]
+		}
+		after := []string{" ", " 1234567890 ACCEPT OK", "", "x ", ": "}[rng.IntN(5)]
+		lead := strings.Repeat("9 ", rng.IntN(3))
+		line := []byte(lead + string(num) + after)
+		maxDigits := 1 + rng.IntN(18)
+		v, next, ok := v2num(line, len(lead), maxDigits)
+		tok, _, found := bytes.Cut(line[len(lead):], []byte(" "))
+		want, err := parseUint(tok, 1<<63-1)
+		wantOK := found && err == nil && len(tok) <= maxDigits
+		if ok != wantOK || (ok && (v != want || next != len(lead)+len(tok)+1)) {
+			t.Fatalf("v2num(%q, %d, %d) = %d, %d, %v; want %d, %v", line, len(lead), maxDigits, v, next, ok, want, wantOK)
+		}
+	}
 }
