@@ -34,7 +34,7 @@ type Store struct {
 	Backend       string        `yaml:"backend"`
 	Path          string        `yaml:"path"`
 	ClickHouse    ClickHouse    `yaml:"clickhouse"`
-	BatchSize     int           `yaml:"batch_size"`
+	BatchSize     int           `yaml:"batch_size"` // 0: the backend's own (store.BatchSizer)
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	Retention     Retention     `yaml:"retention"`
 }
@@ -186,8 +186,8 @@ func DefaultConfig() Config {
 		Log:    Log{Level: "info", Format: "text"},
 		Store: Store{
 			Backend: "duckdb", Path: "osprey-data",
-			ClickHouse: ClickHouse{Addr: []string{"127.0.0.1:9000"}, Database: "osprey", Username: "default"},
-			BatchSize:  50000, FlushInterval: time.Second,
+			ClickHouse:    ClickHouse{Addr: []string{"127.0.0.1:9000"}, Database: "osprey", Username: "default"},
+			FlushInterval: time.Second,
 			Retention: Retention{Sessions: 30 * 24 * time.Hour, Rollups: 400 * 24 * time.Hour,
 				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
 		},
@@ -287,8 +287,8 @@ func (c Config) Validate() error {
 	default:
 		bad("store.backend", "must be duckdb or clickhouse, got %q", c.Store.Backend)
 	}
-	if c.Store.BatchSize < 1 {
-		bad("store.batch_size", "must be at least 1, got %d", c.Store.BatchSize)
+	if c.Store.BatchSize < 0 {
+		bad("store.batch_size", "must be 0 (the backend's own) or more, got %d", c.Store.BatchSize)
 	}
 	if c.Store.FlushInterval <= 0 {
 		bad("store.flush_interval", "must be a positive duration, got %v", c.Store.FlushInterval)

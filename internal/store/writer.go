@@ -13,9 +13,9 @@ import (
 
 // WriterConfig tunes a Writer.
 type WriterConfig struct {
-	BatchSize int           // flush at this many records (default 50 000)
+	BatchSize int           // flush at this many records (default: the store's BatchSizer, else 50 000)
 	Interval  time.Duration // and at least this often (default 1 s)
-	Buffers   int           // full batches queued before producers block (default 4)
+	Buffers   int           // full batches queued before producers block (default: 200 000 records' worth, at least 2)
 	Flushers  int           // batches written at once (default 2: one staged while one commits)
 	Retry     time.Duration // first wait after a failed flush, doubling to 30 s (default 200 ms)
 	Grace     time.Duration // how long Close keeps retrying (default 10 s)
@@ -51,16 +51,24 @@ type Writer struct {
 	ctx     context.Context
 }
 
+// BatchSizer is a Store that writes batches of some size best.
+type BatchSizer interface {
+	BatchSize() int
+}
+
 // NewWriter starts a writer; Close flushes and stops it.
 func NewWriter(st Store, cfg WriterConfig) *Writer {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 50000
+		if bs, ok := st.(BatchSizer); ok {
+			cfg.BatchSize = bs.BatchSize()
+		}
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
 	if cfg.Buffers <= 0 {
-		cfg.Buffers = 4
+		cfg.Buffers = max(2, (200000+cfg.BatchSize-1)/cfg.BatchSize)
 	}
 	if cfg.Flushers <= 0 {
 		cfg.Flushers = 2

@@ -79,6 +79,31 @@ func TestWriterRetriesUntilStored(t *testing.T) {
 	}
 }
 
+// sized is a store with a batch size of its own.
+type sized struct{ flaky }
+
+func (*sized) BatchSize() int { return 7 }
+
+// TestWriterStoreBatchSize: without a configured size the writer batches
+// as the store asks; a configured one wins.
+func TestWriterStoreBatchSize(t *testing.T) {
+	for _, c := range []struct{ config, batches int }{{0, 3}, {10, 2}} { // 20 records
+		f := &sized{flaky{ids: map[string]bool{}}}
+		w := NewWriter(f, WriterConfig{BatchSize: c.config, Interval: time.Hour})
+		for i := range 20 {
+			if err := w.WriteSessions(context.Background(), sessions(1, string(rune('A'+i)))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if f.batches != c.batches || w.Written() != 20 {
+			t.Errorf("batch size %d configured: %d records in %d batches, want 20 in %d", c.config, w.Written(), f.batches, c.batches)
+		}
+	}
+}
+
 func TestWriterBackpressure(t *testing.T) {
 	f := &flaky{gate: make(chan struct{}), ids: map[string]bool{}}
 	w := NewWriter(f, WriterConfig{BatchSize: 10, Buffers: 1, Interval: time.Hour})

@@ -11,7 +11,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
 
-// BenchmarkIngest is rows per second into DuckDB, batches of 50 000
+// BenchmarkIngest is rows per second into DuckDB, batches of a row group
 // (OSPREY_INGEST_BATCH), with rollups, the idempotency lookup and a
 // final checkpoint included: without it the compression of what was
 // written would be left out. rows/cpu-s divides by the process's CPU
@@ -100,5 +100,5 @@ var ingestBatch = func() int {
 	if n, err := strconv.Atoi(os.Getenv("OSPREY_INGEST_BATCH")); err == nil && n > 0 {
 		return n
 	}
-	return 50000
+	return RowGroup
 }()

@@ -35,7 +35,21 @@ type Store struct {
 // stagers is how many batches may be written at once.
 const stagers = 2
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store      = (*Store)(nil)
+	_ store.BatchSizer = (*Store)(nil)
+)
+
+// RowGroup is DuckDB's row group size. A transaction that appends whole
+// row groups has them written straight to the database file, compressed,
+// at commit; a smaller one goes through the WAL and is compressed again
+// by the next checkpoint, which costs it about twice the CPU a row
+// (docs/benchmarks.md, store section).
+const RowGroup = 122880
+
+// BatchSize is the store.Writer's batch when the configuration does not
+// set one: a row group.
+func (s *Store) BatchSize() int { return RowGroup }
 
 // Open opens (creating when missing) the store in dir and brings its
 // schema up to date; an empty dir is a store in memory, for tests.

@@ -84,7 +84,7 @@ func load(b *testing.B, st store.Store, n int) (float64, time.Time) {
 func write(b testing.TB, st store.Store, gen *storetest.Generator, n int) (float64, time.Time) {
 	ctx := context.Background()
 	// A long grace: on a busy machine the run is slow rather than failing.
-	w := store.NewWriter(st, store.WriterConfig{BatchSize: batch, Grace: 10 * time.Minute})
+	w := store.NewWriter(st, store.WriterConfig{Grace: 10 * time.Minute}) // the store's own batch size
 	start := time.Now()
 	var end time.Time
 	sessions := make([]schema.Session, 0, batch)
