@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/duckdb"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
@@ -116,7 +117,10 @@ func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 		_, idle[i] = latency(b, st, q, runs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var written atomic.Int64
+	// Through a store.Writer, as the pipeline writes: batches of the
+	// store's own size.
+	w := store.NewWriter(st, store.WriterConfig{})
+	var written atomic.Int64 // accepted by the writer, for the pace
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -126,14 +130,18 @@ func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 		if r, err := strconv.ParseFloat(os.Getenv("OSPREY_BENCH_RATE"), 64); err == nil && r > 0 {
 			rate = r
 		}
+		sessions := make([]schema.Session, 0, 20000)
 		start := time.Now()
 		for ctx.Err() == nil {
-			recs := gen.Records(20000)
-			if _, err := st.WriteSessions(ctx, recs); err != nil && ctx.Err() == nil {
+			sessions = sessions[:0]
+			for _, r := range gen.Records(20000) {
+				sessions = append(sessions, r.Session)
+			}
+			if err := w.WriteSessions(ctx, sessions); err != nil && ctx.Err() == nil {
 				b.Error(err)
 				return
 			}
-			n := written.Add(int64(len(recs)))
+			n := written.Add(int64(len(sessions)))
 			if ahead := time.Duration(float64(n)/rate*float64(time.Second)) - time.Since(start); ahead > 0 {
 				time.Sleep(ahead) // hold the rate
 			}
@@ -145,13 +153,16 @@ func readUnderIngest(b *testing.B, st store.Store, end time.Time) {
 		_, busy[i] = latency(b, st, q, runs)
 	}
 	elapsed := time.Since(start)
+	rate := float64(w.Written()) / elapsed.Seconds() // stored while the reads ran
 	cancel()
 	<-done
-	rate := float64(written.Load()) / elapsed.Seconds()
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "\nduckdb read P95 while ingesting %.0f rows/s\tidle\tingesting\tratio\t\n", rate)
-	for i, q := range qs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f×\t\n", q.name, ms(idle[i]), ms(busy[i]), float64(busy[i])/float64(idle[i]))
+	if err := w.Close(); err != nil {
+		b.Error(err)
 	}
-	w.Flush()
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "\nduckdb read P95 while ingesting %.0f rows/s\tidle\tingesting\tratio\t\n", rate)
+	for i, q := range qs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f×\t\n", q.name, ms(idle[i]), ms(busy[i]), float64(busy[i])/float64(idle[i]))
+	}
+	tw.Flush()
 }
