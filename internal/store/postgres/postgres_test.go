@@ -56,3 +56,46 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	defer s.Close()
 	storetest.CheckUpgraded(t, s)
 }
+
+// TestConcurrentWrites: two batches written at once (the store.Writer's
+// two flushers) add to the same rollup rows — the same devices, minutes
+// and hours — and must not deadlock on them.
+func TestConcurrentWrites(t *testing.T) {
+	ctx := context.Background()
+	srv := testutil.Postgres(t)
+	s, err := Open(ctx, srv.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const writers, batches, size = 2, 4, 25000
+	errs := make(chan error, writers)
+	for w := range writers {
+		gen := storetest.NewGenerator(uint64(w + 1)) // the same span of time
+		go func() {
+			for range batches {
+				recs := gen.Records(size)
+				for i := range recs {
+					recs[i].UID = strconv.Itoa(w) + recs[i].UID // other uids
+				}
+				if _, err := s.WriteSessions(ctx, recs); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM sessions").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != writers*batches*size {
+		t.Fatalf("%d sessions stored, want %d", n, writers*batches*size)
+	}
+}

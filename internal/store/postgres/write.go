@@ -18,11 +18,14 @@ import (
 // upsertRollup is an upsert adding the new rows' sums into a rollup of
 // buckets of unit µs, from rows (new_rows, or a query over it with the
 // key's columns); key is the table's key columns after tenant and time.
+// Rows go in key order, so that two batches adding to the same rows (the
+// writer's two flushers, in the same hour) lock them in the same order
+// rather than deadlock.
 func upsertRollup(table, timeCol string, unit int64, key, sel, rows string) string {
 	u := strconv.FormatInt(unit, 10)
 	return table + " AS (INSERT INTO " + table + " SELECT tenant, end_us / " + u + " * " + u + ", " + sel +
 		", sum(d_orig_bytes + d_resp_bytes), sum(d_orig_pkts + d_resp_pkts), sum(CASE WHEN seq = 0 THEN 1 ELSE 0 END) FROM " + rows +
-		" GROUP BY 1, 2, " + key + " ON CONFLICT (tenant, " + timeCol + ", " + key + ") DO UPDATE SET bytes = " + table +
+		" GROUP BY 1, 2, " + key + " ORDER BY 1, 2, " + key + " ON CONFLICT (tenant, " + timeCol + ", " + key + ") DO UPDATE SET bytes = " + table +
 		".bytes + excluded.bytes, packets = " + table + ".packets + excluded.packets, sessions = " + table +
 		".sessions + excluded.sessions RETURNING 1)"
 }
