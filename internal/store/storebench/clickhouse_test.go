@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	backends = append(backends, backend{"clickhouse", func(b *testing.B) store.Store {
+	backends = append(backends, backend{name: "clickhouse", open: func(b *testing.B) store.Store {
 		srv := testutil.ClickHouse(b)
 		st, err := clickhouse.Open(context.Background(), clickhouse.Options{Addr: []string{srv.Addr}})
 		if err != nil {

@@ -19,10 +19,12 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
 
-// backend is a store under test; open returns it empty.
+// backend is a store under test; open returns it empty, and loaded (when
+// set) is what its administrator would run after a bulk load.
 type backend struct {
-	name string
-	open func(b *testing.B) store.Store
+	name   string
+	open   func(b *testing.B) store.Store
+	loaded func(b *testing.B, st store.Store)
 }
 
 // query is one dashboard question.
