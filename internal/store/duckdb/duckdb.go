@@ -43,7 +43,7 @@ var (
 // RowGroup is DuckDB's row group size. A transaction that appends whole
 // row groups has them written straight to the database file, compressed,
 // at commit; a smaller one goes through the WAL and is compressed again
-// by the next checkpoint, which costs it about twice the CPU a row
+// by the next checkpoint, which about doubles DuckDB's CPU a row
 // (docs/benchmarks.md, store section).
 const RowGroup = 122880
 
