@@ -9,7 +9,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/osprey-ndr/osprey/internal/store"
-	"github.com/osprey-ndr/osprey/internal/store/duckdb/sessionfile"
+	"github.com/osprey-ndr/osprey/internal/store/duckdb/sessioncols"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -161,10 +161,10 @@ func setter[T any](get func(r *store.Record) T) func(c duckdb.DataChunk, col, ro
 	}
 }
 
-// sessionColumns are sessionfile.Columns, each read as DuckDB takes it.
+// sessionColumns are sessioncols.Columns, each read as DuckDB takes it.
 var sessionColumns = func() []sessionColumn {
-	cols := make([]sessionColumn, len(sessionfile.Columns))
-	for i, c := range sessionfile.Columns {
+	cols := make([]sessionColumn, len(sessioncols.Columns))
+	for i, c := range sessioncols.Columns {
 		cols[i] = sessionColumnOf(c)
 	}
 	return cols
@@ -173,31 +173,31 @@ var sessionColumns = func() []sessionColumn {
 // sessionColumnOf reads c as the batch hands it to DuckDB: lists joined
 // into a string (insertSessions splits them), addresses as Addr16, days
 // as a time.Time.
-func sessionColumnOf(c sessionfile.Column) sessionColumn {
+func sessionColumnOf(c sessioncols.Column) sessionColumn {
 	col := sessionColumn{name: c.Name, distinct: c.Distinct}
 	switch c.Type {
-	case sessionfile.Varchar:
+	case sessioncols.Varchar:
 		col.text = c.Text
 		if get := c.Device; get != nil {
 			col.text = func(r *store.Record) (string, error) { return sqlstore.Device(get(r)), nil }
 		}
-	case sessionfile.VarcharList:
+	case sessioncols.VarcharList:
 		get := c.Texts
 		col.text = func(r *store.Record) (string, error) { return strings.Join(get(r), sep), nil }
-	case sessionfile.USmallintList:
+	case sessioncols.USmallintList:
 		get := c.Uint16s
 		col.text = func(r *store.Record) (string, error) { return joinU16(get(r)), nil }
-	case sessionfile.Blob:
+	case sessioncols.Blob:
 		get := c.Addr
 		col.typ, col.set = duckdb.TYPE_BLOB, setter(func(r *store.Record) []byte { return store.Addr16(get(r)) })
-	case sessionfile.Date:
+	case sessioncols.Date:
 		get := c.Int
 		col.typ, col.set = duckdb.TYPE_DATE, setter(func(r *store.Record) time.Time { return time.Unix(get(r)*secondsPerDay, 0) })
-	case sessionfile.Boolean:
+	case sessioncols.Boolean:
 		col.typ, col.set = duckdb.TYPE_BOOLEAN, setter(c.Bool)
-	case sessionfile.Bigint:
+	case sessioncols.Bigint:
 		col.typ, col.set = duckdb.TYPE_BIGINT, setter(c.Int)
-	case sessionfile.UTinyint, sessionfile.USmallint, sessionfile.UInteger, sessionfile.UBigint:
+	case sessioncols.UTinyint, sessioncols.USmallint, sessioncols.UInteger, sessioncols.UBigint:
 		col.typ, col.set = unsignedTypes[c.Type], setter(c.Uint) // DuckDB narrows the value
 	default:
 		panic("sessions column " + c.Name + " of no known type")
@@ -207,9 +207,9 @@ func sessionColumnOf(c sessionfile.Column) sessionColumn {
 
 const secondsPerDay = 86400
 
-var unsignedTypes = map[sessionfile.Type]duckdb.Type{
-	sessionfile.UTinyint: duckdb.TYPE_UTINYINT, sessionfile.USmallint: duckdb.TYPE_USMALLINT,
-	sessionfile.UInteger: duckdb.TYPE_UINTEGER, sessionfile.UBigint: duckdb.TYPE_UBIGINT,
+var unsignedTypes = map[sessioncols.Type]duckdb.Type{
+	sessioncols.UTinyint: duckdb.TYPE_UTINYINT, sessioncols.USmallint: duckdb.TYPE_USMALLINT,
+	sessioncols.UInteger: duckdb.TYPE_UINTEGER, sessioncols.UBigint: duckdb.TYPE_UBIGINT,
 }
 
 func joinU16(v []uint16) string {

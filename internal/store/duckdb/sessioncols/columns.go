@@ -1,4 +1,9 @@
-package sessionfile
+// Package sessioncols describes DuckDB's sessions table column by column:
+// each column's type and how its value is read from a record. The write
+// path (internal/store/duckdb) builds its batches from it; the Parquet
+// session-file writer on the parquet-sessions branch reads the same
+// description, so that a file and the table cannot disagree.
+package sessioncols
 
 import (
 	"net/netip"
@@ -28,8 +33,7 @@ const (
 )
 
 // Column is one column of the sessions table and how its value is read
-// from a record: the DuckDB write path and Writer both read Columns, so
-// a file and the table cannot disagree.
+// from a record.
 type Column struct {
 	Name string
 	Type Type
@@ -135,7 +139,7 @@ var Columns = func() []Column {
 		{Type: Varchar, Text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
 	}
 	if len(cols) != len(sqlstore.SessionColumns) {
-		panic("sessionfile: Columns and sqlstore.SessionColumns differ in length")
+		panic("sessioncols: Columns and sqlstore.SessionColumns differ in length")
 	}
 	for i := range cols {
 		cols[i].Name = sqlstore.SessionColumns[i]
