@@ -28,7 +28,7 @@ func openStore(ctx context.Context, cfg config.Config, dir string, create bool) 
 		if _, err := os.Stat(filepath.Join(dir, duckdb.File)); err != nil && !create {
 			return nil, fmt.Errorf("no store in %s (load one with osprey read --store %s FILE...)", dir, dir)
 		}
-		return duckdb.Open(ctx, dir)
+		return duckdb.OpenWith(ctx, dir, duckdb.Options{Threads: cfg.Store.DuckDB.Threads})
 	}
 	c := cfg.Store.ClickHouse
 	return clickhouse.Open(ctx, clickhouse.Options{Addr: c.Addr, Database: c.Database, Username: c.Username,

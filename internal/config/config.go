@@ -33,10 +33,16 @@ type Config struct {
 type Store struct {
 	Backend       string        `yaml:"backend"`
 	Path          string        `yaml:"path"`
+	DuckDB        DuckDB        `yaml:"duckdb"`
 	ClickHouse    ClickHouse    `yaml:"clickhouse"`
 	BatchSize     int           `yaml:"batch_size"` // 0: the backend's own (store.BatchSizer)
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	Retention     Retention     `yaml:"retention"`
+}
+
+// DuckDB tunes the embedded store.
+type DuckDB struct {
+	Threads int `yaml:"threads"` // 0: all cores but one, at least one
 }
 
 // ClickHouse is a server or cluster reached over the native protocol.
@@ -286,6 +292,9 @@ func (c Config) Validate() error {
 	case "duckdb", "clickhouse":
 	default:
 		bad("store.backend", "must be duckdb or clickhouse, got %q", c.Store.Backend)
+	}
+	if c.Store.DuckDB.Threads < 0 {
+		bad("store.duckdb.threads", "must be 0 (all cores but one) or more, got %d", c.Store.DuckDB.Threads)
 	}
 	if c.Store.BatchSize < 0 {
 		bad("store.batch_size", "must be 0 (the backend's own) or more, got %d", c.Store.BatchSize)

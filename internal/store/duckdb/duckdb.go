@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -51,9 +52,30 @@ const RowGroup = 122880
 // set one: a row group.
 func (s *Store) BatchSize() int { return RowGroup }
 
-// Open opens (creating when missing) the store in dir and brings its
-// schema up to date; an empty dir is a store in memory, for tests.
+// Options tune DuckDB; the zero value is the default.
+type Options struct {
+	// Threads is DuckDB's threads, the caller's included; 0 is all cores
+	// but one, at least one. A query running on one thread runs on its
+	// caller's alone: with more, the caller spins on DuckDB's task queue
+	// while the workers finish, which cost ingest 25–45 % more CPU a row
+	// and doubled the read latency under ingest on two cores
+	// (docs/benchmarks.md, store section).
+	Threads int
+}
+
+// DefaultThreads is DuckDB's threads when Options do not say: the Go
+// side (decoding, detection, the API) keeps one core.
+func DefaultThreads() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
+// Open opens (creating when missing) the store in dir with the default
+// options and brings its schema up to date; an empty dir is a store in
+// memory, for tests.
 func Open(ctx context.Context, dir string) (*Store, error) {
+	return OpenWith(ctx, dir, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 	path := ""
 	if dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -61,7 +83,11 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		}
 		path = filepath.Join(dir, File)
 	}
-	conn, err := duckdb.NewConnector(path, nil)
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = DefaultThreads()
+	}
+	conn, err := duckdb.NewConnector(path+"?threads="+strconv.Itoa(threads), nil)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}

@@ -128,3 +128,25 @@ func TestUpgradeFromVersion1(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestThreads(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		dir  string
+		opt  Options
+		want int
+	}{{"", Options{Threads: 3}, 3}, {t.TempDir(), Options{}, DefaultThreads()}} {
+		st, err := OpenWith(ctx, tc.dir, tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := st.SQL.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		if n != tc.want {
+			t.Errorf("dir %q %+v: threads %d, want %d", tc.dir, tc.opt, n, tc.want)
+		}
+	}
+}
