@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -28,7 +29,11 @@ func openStore(ctx context.Context, cfg config.Config, dir string, create bool) 
 		if _, err := os.Stat(filepath.Join(dir, duckdb.File)); err != nil && !create {
 			return nil, fmt.Errorf("no store in %s (load one with osprey read --store %s FILE...)", dir, dir)
 		}
-		return duckdb.OpenWith(ctx, dir, duckdb.Options{Threads: cfg.Store.DuckDB.Threads})
+		threads := cfg.Store.DuckDB.Threads
+		if threads == 0 && !create {
+			threads = runtime.GOMAXPROCS(0) // nothing ingests here: every core to the queries
+		}
+		return duckdb.OpenWith(ctx, dir, duckdb.Options{Threads: threads})
 	}
 	c := cfg.Store.ClickHouse
 	return clickhouse.Open(ctx, clickhouse.Options{Addr: c.Addr, Database: c.Database, Username: c.Username,
