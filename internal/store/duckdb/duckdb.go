@@ -57,8 +57,8 @@ type Options struct {
 	// Threads is DuckDB's threads, the caller's included; 0 is all cores
 	// but one, at least one. A query running on one thread runs on its
 	// caller's alone: with more, the caller spins on DuckDB's task queue
-	// while the workers finish, which cost ingest 25–45 % more CPU a row
-	// and doubled the read latency under ingest on two cores
+	// while the workers finish, which cost ingest 8–45 % more CPU a row
+	// and slowed reads under ingest about twice as much on two cores
 	// (docs/benchmarks.md, store section).
 	Threads int
 }
