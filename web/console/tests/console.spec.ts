@@ -237,6 +237,9 @@ test('a viewer reads findings but sees no triage, and signs out', async ({ page 
 
 test('a token revoked mid-session returns to the login page', async ({ page }) => {
   await signIn(page, w.tokens.analyst);
+  // The overview's requests settle first: one still to start would meet
+  // the revoked token before the click does (seen on a loaded machine).
+  await page.waitForLoadState('networkidle');
   await page.evaluate(() => sessionStorage.setItem('osprey.token', 'osp_revoked'));
   await go(page, 'Devices');
   await expect(page).toHaveURL(/\/login/);
