@@ -216,6 +216,7 @@ func (dialect) ArrayHas(col, v string) string {
 }
 
 func (dialect) Where() string           { return "WHERE" }
+func (dialect) WideTopN() bool          { return true }
 func (dialect) Latest(t string) string  { return t }
 func (dialect) ListScanner(dst any) any { return listScanner{dst} }
 

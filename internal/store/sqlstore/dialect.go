@@ -20,6 +20,11 @@ type Dialect interface {
 	// Where is the keyword of a search's conditions: WHERE, or PREWHERE
 	// where the engine can then read the wide rows of the matches only.
 	Where() string
+	// WideTopN says the engine reads the other columns of an ORDER BY …
+	// LIMIT's rows only once the top rows are known (DuckDB's late
+	// materialisation): a search then asks for its page's rows in one
+	// query, where others find the page's keys first.
+	WideTopN() bool
 	// Latest names a table of upserted entries (devices, findings) so
 	// that a read sees only each entry's newest version.
 	Latest(table string) string

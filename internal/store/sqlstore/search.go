@@ -67,7 +67,8 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage
 // searchWindow is one window of Search: records ending in [lo, hi) (open
 // ends when zero), after the cursor c. The page's keys are found first
 // and its rows read after: a sort over every wide row that matches cost
-// 5–10× the same sort over keys (DuckDB, 9 000 matches in an hour).
+// 5–10× the same sort over keys (DuckDB 1.1, 9 000 matches in an hour),
+// and a window without matches costs only the keys' columns.
 func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, lo, hi time.Time, limit int) ([]schema.Session, error) {
 	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
 	if !lo.IsZero() {
@@ -84,6 +85,13 @@ func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, l
 	keys, err := db.searchKeys(ctx, "SELECT end_us, uid, seq FROM sessions "+db.D.Where()+" "+w+order+" LIMIT "+strconv.Itoa(limit), args)
 	if err != nil || len(keys) == 0 {
 		return nil, err
+	}
+	if db.D.WideTopN() {
+		// The same query within the keys' span of end times: the engine
+		// then fetches only the page's rows (DuckDB, 10 M sessions, a
+		// busy address's newest 100: 27 ms, against 68–80 ms by uid).
+		w += " AND end_us >= " + db.bind(&args, keys[len(keys)-1].endUs) + " AND end_us <= " + db.bind(&args, keys[0].endUs)
+		return db.searchRows(ctx, "SELECT "+ColumnList+" FROM sessions "+db.D.Where()+" "+w+order+" LIMIT "+strconv.Itoa(len(keys)), args)
 	}
 	// The rows of those keys: within their span of end times (zone maps,
 	// the primary key or an index find it), by uid, the rest set aside.
@@ -124,6 +132,24 @@ func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, l
 		return nil, fmt.Errorf("%d of the page's %d records were not read back", len(keys)-found, len(keys))
 	}
 	return out, nil
+}
+
+// searchRows runs a query of whole sessions.
+func (db *DB) searchRows(ctx context.Context, query string, args []any) ([]schema.Session, error) {
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []schema.Session
+	for rows.Next() {
+		s, err := db.scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // searchKeys runs a query of end_us, uid and seq.
