@@ -22,8 +22,8 @@ type Dialect interface {
 	Where() string
 	// WideTopN says the engine reads the other columns of an ORDER BY …
 	// LIMIT's rows only once the top rows are known (DuckDB's late
-	// materialisation): a search then asks for its page's rows in one
-	// query, where others find the page's keys first.
+	// materialisation): a search then reads its page's rows with its
+	// own query narrowed to the page's span, rather than by uid.
 	WideTopN() bool
 	// Latest names a table of upserted entries (devices, findings) so
 	// that a read sees only each entry's newest version.

@@ -66,9 +66,11 @@ func (db *DB) Search(ctx context.Context, q store.SearchQuery) (store.SearchPage
 
 // searchWindow is one window of Search: records ending in [lo, hi) (open
 // ends when zero), after the cursor c. The page's keys are found first
-// and its rows read after: a sort over every wide row that matches cost
-// 5–10× the same sort over keys (DuckDB 1.1, 9 000 matches in an hour),
-// and a window without matches costs only the keys' columns.
+// and its rows read after (by the same query within the keys' span where
+// the engine defers wide columns, else by uid): a sort over every wide
+// row that matches cost 5–10× the same sort over keys (DuckDB 1.1, 9 000
+// matches in an hour), and a window without matches costs only the keys'
+// columns.
 func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, lo, hi time.Time, limit int) ([]schema.Session, error) {
 	w, args := db.where(q.Scope, q.Filter, true, "end_us", nil)
 	if !lo.IsZero() {
