@@ -1,15 +1,11 @@
 package duckdb
 
 import (
-	"strconv"
-	"strings"
-	"time"
 	"unsafe"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/osprey-ndr/osprey/internal/store"
-	"github.com/osprey-ndr/osprey/internal/store/duckdb/sessioncols"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -154,74 +150,3 @@ func (b *sessionBatch) fill(c duckdb.DataChunk, from, to int) error {
 
 // bytesOf is s without a copy: DuckDB copies it before we return.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-func setter[T any](get func(r *store.Record) T) func(c duckdb.DataChunk, col, row int, r *store.Record) error {
-	return func(c duckdb.DataChunk, col, row int, r *store.Record) error {
-		return duckdb.SetChunkValue(c, col, row, get(r))
-	}
-}
-
-// sessionColumns are sessioncols.Columns, each read as DuckDB takes it.
-var sessionColumns = func() []sessionColumn {
-	cols := make([]sessionColumn, len(sessioncols.Columns))
-	for i, c := range sessioncols.Columns {
-		cols[i] = sessionColumnOf(c)
-	}
-	return cols
-}()
-
-// sessionColumnOf reads c as the batch hands it to DuckDB: lists joined
-// into a string (insertSessions splits them), addresses as Addr16, days
-// as a time.Time.
-func sessionColumnOf(c sessioncols.Column) sessionColumn {
-	col := sessionColumn{name: c.Name, distinct: c.Distinct}
-	switch c.Type {
-	case sessioncols.Varchar:
-		col.text = c.Text
-		if get := c.Device; get != nil {
-			col.text = func(r *store.Record) (string, error) { return sqlstore.Device(get(r)), nil }
-		}
-	case sessioncols.VarcharList:
-		get := c.Texts
-		col.text = func(r *store.Record) (string, error) { return strings.Join(get(r), sep), nil }
-	case sessioncols.USmallintList:
-		get := c.Uint16s
-		col.text = func(r *store.Record) (string, error) { return joinU16(get(r)), nil }
-	case sessioncols.Blob:
-		get := c.Addr
-		col.typ, col.set = duckdb.TYPE_BLOB, setter(func(r *store.Record) []byte { return store.Addr16(get(r)) })
-	case sessioncols.Date:
-		get := c.Int
-		col.typ, col.set = duckdb.TYPE_DATE, setter(func(r *store.Record) time.Time { return time.Unix(get(r)*secondsPerDay, 0) })
-	case sessioncols.Boolean:
-		col.typ, col.set = duckdb.TYPE_BOOLEAN, setter(c.Bool)
-	case sessioncols.Bigint:
-		col.typ, col.set = duckdb.TYPE_BIGINT, setter(c.Int)
-	case sessioncols.UTinyint, sessioncols.USmallint, sessioncols.UInteger, sessioncols.UBigint:
-		col.typ, col.set = unsignedTypes[c.Type], setter(c.Uint) // DuckDB narrows the value
-	default:
-		panic("sessions column " + c.Name + " of no known type")
-	}
-	return col
-}
-
-const secondsPerDay = 86400
-
-var unsignedTypes = map[sessioncols.Type]duckdb.Type{
-	sessioncols.UTinyint: duckdb.TYPE_UTINYINT, sessioncols.USmallint: duckdb.TYPE_USMALLINT,
-	sessioncols.UInteger: duckdb.TYPE_UINTEGER, sessioncols.UBigint: duckdb.TYPE_UBIGINT,
-}
-
-func joinU16(v []uint16) string {
-	if len(v) == 0 {
-		return ""
-	}
-	b := make([]byte, 0, 6*len(v))
-	for i, n := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendUint(b, uint64(n), 10)
-	}
-	return string(b)
-}

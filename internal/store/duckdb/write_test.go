@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
 
@@ -63,5 +64,18 @@ func TestStringColumns(t *testing.T) {
 	var n int
 	if err := st.SQL.QueryRowContext(ctx, "SELECT count(DISTINCT sensor) FROM sessions WHERE sensor LIKE 's%'").Scan(&n); err != nil || n != 2*enumMax {
 		t.Fatalf("%d distinct sensors stored, %v; want %d", n, err, 2*enumMax)
+	}
+}
+
+// TestSessionColumns: each column is either a string (text) or set by a
+// typed setter, never both, and is named after sqlstore's column.
+func TestSessionColumns(t *testing.T) {
+	for i, c := range sessionColumns {
+		if (c.text == nil) == (c.set == nil) || (c.set != nil) != (c.typ != 0) {
+			t.Errorf("column %d %s: text %v, set %v, type %d", i, c.name, c.text != nil, c.set != nil, c.typ)
+		}
+		if c.name != sqlstore.SessionColumns[i] {
+			t.Errorf("column %d is %s, want %s", i, c.name, sqlstore.SessionColumns[i])
+		}
 	}
 }

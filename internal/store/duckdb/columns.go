@@ -1,0 +1,136 @@
+package duckdb
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/osprey-ndr/osprey/internal/schema"
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/derive"
+	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
+)
+
+// sessionColumns are sqlstore.SessionColumns, in order, each read from a
+// record as the batch hands it to DuckDB: lists joined into a string
+// (insertSessions splits them), addresses as Addr16, days as a time.Time.
+var sessionColumns = func() []sessionColumn {
+	str := func(get func(r *store.Record) string) sessionColumn {
+		return sessionColumn{text: func(r *store.Record) (string, error) { return get(r), nil }}
+	}
+	id := func(get func(r *store.Record) string) sessionColumn { // never an ENUM
+		c := str(get)
+		c.distinct = true
+		return c
+	}
+	device := func(end func(r *store.Record) *schema.Endpoint) sessionColumn {
+		return str(func(r *store.Record) string { return sqlstore.Device(end(r)) })
+	}
+	list := func(get func(r *store.Record) []string) sessionColumn {
+		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
+	}
+	addr := func(get func(r *store.Record) netip.Addr) sessionColumn {
+		return sessionColumn{typ: duckdb.TYPE_BLOB, set: setter(func(r *store.Record) []byte { return store.Addr16(get(r)) })}
+	}
+	// DuckDB narrows an unsigned value to its column's type.
+	u := func(t duckdb.Type, get func(r *store.Record) uint64) sessionColumn {
+		return sessionColumn{typ: t, set: setter(get)}
+	}
+	u8, u16, u32, u64 := duckdb.TYPE_UTINYINT, duckdb.TYPE_USMALLINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_UBIGINT
+	i64 := func(get func(r *store.Record) int64) sessionColumn {
+		return sessionColumn{typ: duckdb.TYPE_BIGINT, set: setter(get)}
+	}
+	mirror := func(r *store.Record) schema.Mirror {
+		if r.Mirror == nil {
+			return schema.Mirror{}
+		}
+		return *r.Mirror
+	}
+	cols := []sessionColumn{
+		str(func(r *store.Record) string { return r.Tenant }),
+		{typ: duckdb.TYPE_DATE, set: setter(func(r *store.Record) time.Time { return sqlstore.Day(r.End) })},
+		id(func(r *store.Record) string { return r.UID }),
+		u(u32, func(r *store.Record) uint64 { return uint64(r.Seq) }),
+		{typ: duckdb.TYPE_BOOLEAN, set: setter(func(r *store.Record) bool { return r.Final })},
+		str(func(r *store.Record) string { return r.EndReason }),
+		str(func(r *store.Record) string { return r.Sensor }),
+		str(func(r *store.Record) string { return r.Source }),
+		i64(func(r *store.Record) int64 { return sqlstore.Micros(r.Start) }),
+		i64(func(r *store.Record) int64 { return sqlstore.Micros(r.End) }),
+		addr(func(r *store.Record) netip.Addr { return r.Orig.IP }),
+		u(u16, func(r *store.Record) uint64 { return uint64(r.Orig.Port) }),
+		str(func(r *store.Record) string { return r.Orig.MAC }),
+		str(func(r *store.Record) string { return r.Orig.Asset }),
+		list(func(r *store.Record) []string { return r.Orig.Tags }),
+		str(func(r *store.Record) string { return r.Orig.Segment }),
+		device(func(r *store.Record) *schema.Endpoint { return &r.Orig }),
+		addr(func(r *store.Record) netip.Addr { return r.Resp.IP }),
+		u(u16, func(r *store.Record) uint64 { return uint64(r.Resp.Port) }),
+		str(func(r *store.Record) string { return r.Resp.MAC }),
+		str(func(r *store.Record) string { return r.Resp.Asset }),
+		list(func(r *store.Record) []string { return r.Resp.Tags }),
+		str(func(r *store.Record) string { return r.Resp.Segment }),
+		device(func(r *store.Record) *schema.Endpoint { return &r.Resp }),
+		u(u8, func(r *store.Record) uint64 { return uint64(r.Proto) }),
+		str(func(r *store.Record) string { return r.Transport }),
+		str(func(r *store.Record) string { return r.Direction }),
+		str(func(r *store.Record) string { return r.ConnState }),
+		str(func(r *store.Record) string { return r.History }),
+		u(u64, func(r *store.Record) uint64 { return r.OrigPkts }),
+		u(u64, func(r *store.Record) uint64 { return r.RespPkts }),
+		u(u64, func(r *store.Record) uint64 { return r.OrigBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.RespBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.OrigIPBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.RespIPBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.MissedBytes }),
+		str(func(r *store.Record) string { return r.App }),
+		str(func(r *store.Record) string { return joinU16(r.VLANs) }),
+		str(func(r *store.Record) string { return mirror(r).Kind }),
+		addr(func(r *store.Record) netip.Addr { return mirror(r).Source }),
+		u(u32, func(r *store.Record) uint64 { return uint64(mirror(r).VNI) }),
+		list(func(r *store.Record) []string { return r.TunnelParents }),
+		id(func(r *store.Record) string { return r.CommunityID }),
+		u(u64, func(r *store.Record) uint64 { return r.Delta.OrigBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.Delta.RespBytes }),
+		u(u64, func(r *store.Record) uint64 { return r.Delta.OrigPkts }),
+		u(u64, func(r *store.Record) uint64 { return r.Delta.RespPkts }),
+		str(func(r *store.Record) string { return derive.Country(&r.Orig) }),
+		str(func(r *store.Record) string { return derive.Country(&r.Resp) }),
+		u(u32, func(r *store.Record) uint64 { return uint64(derive.ASN(&r.Orig)) }),
+		u(u32, func(r *store.Record) uint64 { return uint64(derive.ASN(&r.Resp)) }),
+		list(func(r *store.Record) []string { return derive.Intel(&r.Session) }),
+		str(func(r *store.Record) string { return derive.FlowAction(&r.Session) }),
+		str(func(r *store.Record) string { return derive.ServerName(&r.Session) }),
+		{text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
+	}
+	if len(cols) != len(sqlstore.SessionColumns) {
+		panic("duckdb: sessionColumns and sqlstore.SessionColumns differ in length")
+	}
+	for i := range cols {
+		cols[i].name = sqlstore.SessionColumns[i]
+	}
+	return cols
+}()
+
+func setter[T any](get func(r *store.Record) T) func(c duckdb.DataChunk, col, row int, r *store.Record) error {
+	return func(c duckdb.DataChunk, col, row int, r *store.Record) error {
+		return duckdb.SetChunkValue(c, col, row, get(r))
+	}
+}
+
+func joinU16(v []uint16) string {
+	if len(v) == 0 {
+		return ""
+	}
+	b := make([]byte, 0, 6*len(v))
+	for i, n := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, uint64(n), 10)
+	}
+	return string(b)
+}
