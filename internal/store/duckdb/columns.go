@@ -26,9 +26,6 @@ var sessionColumns = func() []sessionColumn {
 		c.distinct = true
 		return c
 	}
-	device := func(end func(r *store.Record) *schema.Endpoint) sessionColumn {
-		return str(func(r *store.Record) string { return sqlstore.Device(end(r)) })
-	}
 	list := func(get func(r *store.Record) []string) sessionColumn {
 		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
 	}
@@ -42,6 +39,19 @@ var sessionColumns = func() []sessionColumn {
 	u8, u16, u32, u64 := duckdb.TYPE_UTINYINT, duckdb.TYPE_USMALLINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_UBIGINT
 	i64 := func(get func(r *store.Record) int64) sessionColumn {
 		return sessionColumn{typ: duckdb.TYPE_BIGINT, set: setter(get)}
+	}
+	// An end's columns: address, port, MAC, asset, tags, segment, and the
+	// name it is counted under in the device rollup.
+	endpoint := func(end func(r *store.Record) *schema.Endpoint) []sessionColumn {
+		return []sessionColumn{
+			addr(func(r *store.Record) netip.Addr { return end(r).IP }),
+			u(u16, func(r *store.Record) uint64 { return uint64(end(r).Port) }),
+			str(func(r *store.Record) string { return end(r).MAC }),
+			str(func(r *store.Record) string { return end(r).Asset }),
+			list(func(r *store.Record) []string { return end(r).Tags }),
+			str(func(r *store.Record) string { return end(r).Segment }),
+			str(func(r *store.Record) string { return sqlstore.Device(end(r)) }),
+		}
 	}
 	mirror := func(r *store.Record) schema.Mirror {
 		if r.Mirror == nil {
@@ -60,20 +70,10 @@ var sessionColumns = func() []sessionColumn {
 		str(func(r *store.Record) string { return r.Source }),
 		i64(func(r *store.Record) int64 { return sqlstore.Micros(r.Start) }),
 		i64(func(r *store.Record) int64 { return sqlstore.Micros(r.End) }),
-		addr(func(r *store.Record) netip.Addr { return r.Orig.IP }),
-		u(u16, func(r *store.Record) uint64 { return uint64(r.Orig.Port) }),
-		str(func(r *store.Record) string { return r.Orig.MAC }),
-		str(func(r *store.Record) string { return r.Orig.Asset }),
-		list(func(r *store.Record) []string { return r.Orig.Tags }),
-		str(func(r *store.Record) string { return r.Orig.Segment }),
-		device(func(r *store.Record) *schema.Endpoint { return &r.Orig }),
-		addr(func(r *store.Record) netip.Addr { return r.Resp.IP }),
-		u(u16, func(r *store.Record) uint64 { return uint64(r.Resp.Port) }),
-		str(func(r *store.Record) string { return r.Resp.MAC }),
-		str(func(r *store.Record) string { return r.Resp.Asset }),
-		list(func(r *store.Record) []string { return r.Resp.Tags }),
-		str(func(r *store.Record) string { return r.Resp.Segment }),
-		device(func(r *store.Record) *schema.Endpoint { return &r.Resp }),
+	}
+	cols = append(cols, endpoint(func(r *store.Record) *schema.Endpoint { return &r.Orig })...)
+	cols = append(cols, endpoint(func(r *store.Record) *schema.Endpoint { return &r.Resp })...)
+	cols = append(cols, []sessionColumn{
 		u(u8, func(r *store.Record) uint64 { return uint64(r.Proto) }),
 		str(func(r *store.Record) string { return r.Transport }),
 		str(func(r *store.Record) string { return r.Direction }),
@@ -105,7 +105,7 @@ var sessionColumns = func() []sessionColumn {
 		str(func(r *store.Record) string { return derive.FlowAction(&r.Session) }),
 		str(func(r *store.Record) string { return derive.ServerName(&r.Session) }),
 		{text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
-	}
+	}...)
 	if len(cols) != len(sqlstore.SessionColumns) {
 		panic("duckdb: sessionColumns and sqlstore.SessionColumns differ in length")
 	}
