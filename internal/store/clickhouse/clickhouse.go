@@ -16,6 +16,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -152,13 +153,16 @@ type dialect struct{}
 
 func (dialect) Param(int) string { return "?" }
 
-// AddrParam binds the address as hex: the driver quotes strings, and
-// unhex gives the 16 raw bytes back.
-func (dialect) AddrParam(ph string, b []byte) (string, any) {
-	return "toFixedString(unhex(" + ph + "), 16)", hex.EncodeToString(b)
+// AddrIn binds addresses as hex: the driver quotes strings, and unhex
+// gives the 16 raw bytes back.
+func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
+	return filter.AddrBetween(col, first, last, func(a [16]byte) string {
+		return "toFixedString(unhex(" + bind(hex.EncodeToString(a[:])) + "), 16)"
+	})
 }
 func (dialect) ArrayHas(col, v string) string { return "has(" + col + ", " + v + ")" }
 func (dialect) Unnest(col string) string      { return "arrayJoin(" + col + ")" }
+func (dialect) Addr(col string) string        { return col }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "(intDiv(" + e + ", " + n + ") * " + n + ")"

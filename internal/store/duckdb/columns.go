@@ -14,9 +14,10 @@ import (
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
-// sessionColumns are sqlstore.SessionColumns, in order, each read from a
-// record as the batch hands it to DuckDB: lists joined into a string
-// (insertSessions splits them), addresses as Addr16, days as a time.Time.
+// sessionColumns are the sessions table's columns, in the order of
+// sqlstore.SessionColumns, each read from a record as the batch hands it
+// to DuckDB: lists joined into a string (insertSessions splits them),
+// addresses as their two halves (dialect.AddrIn), days as a time.Time.
 var sessionColumns = func() []sessionColumn {
 	str := func(get func(r *store.Record) string) sessionColumn {
 		return sessionColumn{text: func(r *store.Record) (string, error) { return get(r), nil }}
@@ -29,29 +30,31 @@ var sessionColumns = func() []sessionColumn {
 	list := func(get func(r *store.Record) []string) sessionColumn {
 		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
 	}
-	addr := func(get func(r *store.Record) netip.Addr) sessionColumn {
-		return sessionColumn{typ: duckdb.TYPE_BLOB, set: setter(func(r *store.Record) []byte { return store.Addr16(get(r)) })}
-	}
 	// DuckDB narrows an unsigned value to its column's type.
 	u := func(t duckdb.Type, get func(r *store.Record) uint64) sessionColumn {
 		return sessionColumn{typ: t, set: setter(get)}
 	}
 	u8, u16, u32, u64 := duckdb.TYPE_UTINYINT, duckdb.TYPE_USMALLINT, duckdb.TYPE_UINTEGER, duckdb.TYPE_UBIGINT
+	addr := func(get func(r *store.Record) netip.Addr) []sessionColumn {
+		return []sessionColumn{
+			u(u64, func(r *store.Record) uint64 { hi, _ := halves(get(r).As16()); return hi }),
+			u(u64, func(r *store.Record) uint64 { _, lo := halves(get(r).As16()); return lo }),
+		}
+	}
 	i64 := func(get func(r *store.Record) int64) sessionColumn {
 		return sessionColumn{typ: duckdb.TYPE_BIGINT, set: setter(get)}
 	}
 	// An end's columns: address, port, MAC, asset, tags, segment, and the
 	// name it is counted under in the device rollup.
 	endpoint := func(end func(r *store.Record) *schema.Endpoint) []sessionColumn {
-		return []sessionColumn{
-			addr(func(r *store.Record) netip.Addr { return end(r).IP }),
+		return append(addr(func(r *store.Record) netip.Addr { return end(r).IP }),
 			u(u16, func(r *store.Record) uint64 { return uint64(end(r).Port) }),
 			str(func(r *store.Record) string { return end(r).MAC }),
 			str(func(r *store.Record) string { return end(r).Asset }),
 			list(func(r *store.Record) []string { return end(r).Tags }),
 			str(func(r *store.Record) string { return end(r).Segment }),
 			str(func(r *store.Record) string { return sqlstore.Device(end(r)) }),
-		}
+		)
 	}
 	mirror := func(r *store.Record) schema.Mirror {
 		if r.Mirror == nil {
@@ -89,7 +92,9 @@ var sessionColumns = func() []sessionColumn {
 		str(func(r *store.Record) string { return r.App }),
 		str(func(r *store.Record) string { return joinU16(r.VLANs) }),
 		str(func(r *store.Record) string { return mirror(r).Kind }),
-		addr(func(r *store.Record) netip.Addr { return mirror(r).Source }),
+	}...)
+	cols = append(cols, addr(func(r *store.Record) netip.Addr { return mirror(r).Source })...)
+	cols = append(cols, []sessionColumn{
 		u(u32, func(r *store.Record) uint64 { return uint64(mirror(r).VNI) }),
 		list(func(r *store.Record) []string { return r.TunnelParents }),
 		id(func(r *store.Record) string { return r.CommunityID }),
@@ -106,13 +111,26 @@ var sessionColumns = func() []sessionColumn {
 		str(func(r *store.Record) string { return derive.ServerName(&r.Session) }),
 		{text: func(r *store.Record) (string, error) { return sqlstore.Detail(&r.Session) }},
 	}...)
-	if len(cols) != len(sqlstore.SessionColumns) {
-		panic("duckdb: sessionColumns and sqlstore.SessionColumns differ in length")
+	if len(cols) != len(columnNames) {
+		panic("duckdb: sessionColumns and columnNames differ in length")
 	}
 	for i := range cols {
-		cols[i].name = sqlstore.SessionColumns[i]
+		cols[i].name = columnNames[i]
 	}
 	return cols
+}()
+
+// columnNames are sqlstore.SessionColumns with each address as its
+// halves' columns.
+var columnNames = func() (out []string) {
+	for _, c := range sqlstore.SessionColumns {
+		if sqlstore.AddrColumns[c] {
+			out = append(out, c+"_hi", c+"_lo")
+		} else {
+			out = append(out, c)
+		}
+	}
+	return out
 }()
 
 func setter[T any](get func(r *store.Record) T) func(c duckdb.DataChunk, col, row int, r *store.Record) error {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -200,19 +201,45 @@ func appender(c *sql.Conn, table string, f func(*duckdb.Appender) error) error {
 // dialect is DuckDB's SQL.
 type dialect struct{}
 
-func (dialect) Param(int) string                            { return "?" }
-func (dialect) AddrParam(ph string, b []byte) (string, any) { return ph, b }
-func (dialect) Unnest(col string) string                    { return "unnest(" + col + ")" }
+func (dialect) Param(int) string         { return "?" }
+func (dialect) Unnest(col string) string { return "unnest(" + col + ")" }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "((" + e + ") // " + n + " * " + n + ")"
 }
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
 
-// ArrayHas holds false for NULL, the list of rows stored before the
-// column was (migration 2), so that its negation holds.
-func (dialect) ArrayHas(col, v string) string {
-	return "coalesce(list_contains(" + col + ", " + v + "), false)"
+func (dialect) ArrayHas(col, v string) string { return "list_contains(" + col + ", " + v + ")" }
+
+// Addr is an address's two halves as one 128-bit integer (see AddrIn).
+func (dialect) Addr(col string) string {
+	return "((" + col + "_hi::UHUGEINT << 64) | " + col + "_lo)"
+}
+
+// AddrIn compares the halves an address is stored as: two UBIGINT
+// columns, which DuckDB compresses, prunes by zone map and compares
+// fast (a BLOB compares as a string, and its UHUGEINT is bit-packed
+// slowly: a day's scan for one address took 4.6 s, against 46 ms as
+// halves and 100–300 ms as a BLOB). A prefix of /64 or longer fixes the
+// high half; a shorter one spans whole low halves.
+func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
+	hi0, lo0 := halves(first)
+	hi1, lo1 := halves(last)
+	hi, lo := col+"_hi", col+"_lo"
+	// database/sql refuses a uint64 over MaxInt64 unless typed.
+	v := func(n uint64) string { return bind(duckdb.Typed(n, duckdb.TYPE_UBIGINT)) }
+	switch {
+	case hi0 == hi1 && lo0 == lo1:
+		return hi + " = " + v(hi0) + " AND " + lo + " = " + v(lo0)
+	case hi0 == hi1:
+		return hi + " = " + v(hi0) + " AND " + lo + " BETWEEN " + v(lo0) + " AND " + v(lo1)
+	}
+	return hi + " BETWEEN " + v(hi0) + " AND " + v(hi1) // a prefix shorter than /64: whole low halves
+}
+
+// halves is a 16-byte address as the two integers it is stored as.
+func halves(a [16]byte) (hi, lo uint64) {
+	return binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 }
 
 func (dialect) Where() string           { return "WHERE" }

@@ -95,4 +95,46 @@ INSERT INTO rollup_ip_hour
 		UNION ALL
 		SELECT tenant, end_us, 1, resp_ip, d_orig_bytes + d_resp_bytes, d_orig_pkts + d_resp_pkts, CASE WHEN seq = 0 THEN 1 ELSE 0 END FROM sessions)
 	GROUP BY tenant, h, side, ip ORDER BY h;`,
+	// Addresses as two UBIGINT halves (dialect.AddrIn says why), which
+	// rewrites sessions and the address rollup in time order; every
+	// column is NOT NULL again, and the intel of rows older than
+	// migration 2 is the empty list.
+	4: `
+CREATE TEMP MACRO osprey_half(b, i) AS CASE WHEN octet_length(b) = 16 THEN ('0x' || substr(hex(b), i, 16))::UBIGINT ELSE 0 END;
+CREATE TABLE sessions_v4 (
+	tenant VARCHAR NOT NULL, day DATE NOT NULL, uid VARCHAR NOT NULL, seq UINTEGER NOT NULL,
+	final BOOLEAN NOT NULL, end_reason VARCHAR NOT NULL, sensor VARCHAR NOT NULL, source VARCHAR NOT NULL,
+	start_us BIGINT NOT NULL, end_us BIGINT NOT NULL,
+	orig_ip_hi UBIGINT NOT NULL, orig_ip_lo UBIGINT NOT NULL, orig_port USMALLINT NOT NULL, orig_mac VARCHAR NOT NULL,
+	orig_asset VARCHAR NOT NULL, orig_tags VARCHAR[] NOT NULL, orig_segment VARCHAR NOT NULL, orig_device VARCHAR NOT NULL,
+	resp_ip_hi UBIGINT NOT NULL, resp_ip_lo UBIGINT NOT NULL, resp_port USMALLINT NOT NULL, resp_mac VARCHAR NOT NULL,
+	resp_asset VARCHAR NOT NULL, resp_tags VARCHAR[] NOT NULL, resp_segment VARCHAR NOT NULL, resp_device VARCHAR NOT NULL,
+	ip_proto UTINYINT NOT NULL, transport VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+	conn_state VARCHAR NOT NULL, history VARCHAR NOT NULL,
+	orig_pkts UBIGINT NOT NULL, resp_pkts UBIGINT NOT NULL, orig_bytes UBIGINT NOT NULL, resp_bytes UBIGINT NOT NULL,
+	orig_ip_bytes UBIGINT NOT NULL, resp_ip_bytes UBIGINT NOT NULL, missed_bytes UBIGINT NOT NULL,
+	app VARCHAR NOT NULL, vlans USMALLINT[] NOT NULL, mirror_kind VARCHAR NOT NULL,
+	mirror_source_hi UBIGINT NOT NULL, mirror_source_lo UBIGINT NOT NULL, mirror_vni UINTEGER NOT NULL,
+	tunnel_parents VARCHAR[] NOT NULL, community_id VARCHAR NOT NULL,
+	d_orig_bytes UBIGINT NOT NULL, d_resp_bytes UBIGINT NOT NULL, d_orig_pkts UBIGINT NOT NULL, d_resp_pkts UBIGINT NOT NULL,
+	orig_country VARCHAR NOT NULL, resp_country VARCHAR NOT NULL, orig_asn UINTEGER NOT NULL, resp_asn UINTEGER NOT NULL,
+	intel VARCHAR[] NOT NULL, flow_action VARCHAR NOT NULL, server_name VARCHAR NOT NULL, detail VARCHAR NOT NULL
+);
+INSERT INTO sessions_v4 BY NAME
+	SELECT * EXCLUDE (orig_ip, resp_ip, mirror_source) REPLACE (coalesce(intel, []::VARCHAR[]) AS intel),
+		osprey_half(orig_ip, 1) AS orig_ip_hi, osprey_half(orig_ip, 17) AS orig_ip_lo,
+		osprey_half(resp_ip, 1) AS resp_ip_hi, osprey_half(resp_ip, 17) AS resp_ip_lo,
+		osprey_half(mirror_source, 1) AS mirror_source_hi, osprey_half(mirror_source, 17) AS mirror_source_lo
+	FROM sessions ORDER BY end_us;
+DROP TABLE sessions;
+ALTER TABLE sessions_v4 RENAME TO sessions;
+CREATE TABLE rollup_ip_hour_v4 (
+	tenant VARCHAR NOT NULL, hour_us BIGINT NOT NULL, side UTINYINT NOT NULL, ip_hi UBIGINT NOT NULL, ip_lo UBIGINT NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
+);
+INSERT INTO rollup_ip_hour_v4 BY NAME
+	SELECT * EXCLUDE (ip), osprey_half(ip, 1) AS ip_hi, osprey_half(ip, 17) AS ip_lo FROM rollup_ip_hour ORDER BY hour_us;
+DROP TABLE rollup_ip_hour;
+ALTER TABLE rollup_ip_hour_v4 RENAME TO rollup_ip_hour;
+DROP MACRO osprey_half;`,
 }

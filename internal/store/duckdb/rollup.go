@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 
@@ -29,6 +30,10 @@ type sums struct{ bytes, packets, sessions uint64 }
 
 // keyOf is a record's key in a rollup, by its index in the batch.
 type keyOf func(i int) (a, b string)
+
+// addrKey is the type of a key that is an address: 16 bytes in
+// rollupKey, stored as its two UBIGINT halves (dialect.AddrIn).
+const addrKey = duckdb.TYPE_UHUGEINT
 
 // rollup is one rollup table: sums by key, summed in Go from the batch
 // (a GROUP BY in DuckDB over the batch cost more than the insert). A
@@ -67,7 +72,7 @@ func newRollups(b *sessionBatch) []*rollup {
 			return string([]byte{n}), s
 		}
 	}
-	str, blob, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_BLOB, duckdb.TYPE_UTINYINT
+	str, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_UTINYINT
 	devices := &rollup{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str},
 		ends: []keyOf{text("orig_device"), text("resp_device")}}
 	out := []*rollup{
@@ -76,7 +81,7 @@ func newRollups(b *sessionBatch) []*rollup {
 			ends: []keyOf{pair("orig_segment", "resp_segment")}},
 		devices,
 		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, finer: devices},
-		{table: "rollup_ip_hour", key: "side, ip", time: "hour_us", unit: hourUs, types: []duckdb.Type{u8, blob}, ends: []keyOf{
+		{table: "rollup_ip_hour", key: "side, ip_hi, ip_lo", time: "hour_us", unit: hourUs, types: []duckdb.Type{u8, addrKey}, ends: []keyOf{
 			side(0, func(r *store.Record) netip.Addr { return r.Orig.IP }),
 			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
 		}},
@@ -128,19 +133,29 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var k rollupKey
-			var v sums
-			var a, c any
-			dst := []any{&k.tenant, &k.bucket, &a, &c, &v.bytes, &v.packets, &v.sessions}
-			if len(u.types) == 1 {
-				dst = append(dst[:3], dst[4:]...)
+		var k rollupKey
+		var v sums
+		var keys [2]any
+		var hi, lo uint64
+		dst := []any{&k.tenant, &k.bucket}
+		for i, t := range u.types {
+			if t == addrKey {
+				dst = append(dst, &hi, &lo)
+			} else {
+				dst = append(dst, &keys[i])
 			}
+		}
+		dst = append(dst, &v.bytes, &v.packets, &v.sessions)
+		for rows.Next() {
+			keys = [2]any{}
 			if err := rows.Scan(dst...); err != nil {
 				rows.Close()
 				return err
 			}
-			k.a, k.b = keyText(a), keyText(c)
+			k.a, k.b = keyText(keys[0]), keyText(keys[1])
+			if u.types[len(u.types)-1] == addrKey {
+				k.b = addrText(hi, lo)
+			}
 			u.sum(k, v)
 		}
 		if err := rows.Err(); err != nil {
@@ -153,6 +168,14 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 		src.sums = append(src.sums, *v)
 	}
 	return b.insert(ctx, tx, fmt.Sprintf("INSERT INTO %s SELECT * FROM osprey_batch(%%d)", u.table), src)
+}
+
+// addrText is an address's halves as rollupKey holds it.
+func addrText(hi, lo uint64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return string(b[:])
 }
 
 // keyText is a scanned key column as rollupKey holds it.
@@ -184,7 +207,11 @@ func (s *rollupRows) columns() []duckdb.ColumnInfo {
 	}
 	cols := []duckdb.ColumnInfo{info("tenant", duckdb.TYPE_VARCHAR), info("bucket", duckdb.TYPE_BIGINT)}
 	for i, t := range s.types {
-		cols = append(cols, info(fmt.Sprint("k", i), t))
+		if t == addrKey {
+			cols = append(cols, info(fmt.Sprint("k", i, "_hi"), duckdb.TYPE_UBIGINT), info(fmt.Sprint("k", i, "_lo"), duckdb.TYPE_UBIGINT))
+		} else {
+			cols = append(cols, info(fmt.Sprint("k", i), t))
+		}
 	}
 	return append(cols, info("bytes", duckdb.TYPE_UBIGINT), info("packets", duckdb.TYPE_UBIGINT), info("sessions", duckdb.TYPE_UBIGINT))
 }
@@ -202,9 +229,18 @@ func (s *rollupRows) fill(c duckdb.DataChunk, from, to int) error {
 			if j == 1 {
 				key = k.b
 			}
-			if err == nil && t == duckdb.TYPE_UTINYINT {
+			switch {
+			case err != nil:
+			case t == addrKey:
+				hi, lo := halves([16]byte([]byte(key)))
+				err = duckdb.SetChunkValue(c, col, row, hi)
+				if err == nil {
+					err = duckdb.SetChunkValue(c, col+1, row, lo)
+				}
+				col++
+			case t == duckdb.TYPE_UTINYINT:
 				err = duckdb.SetChunkValue(c, col, row, key[0])
-			} else if err == nil {
+			default:
 				err = duckdb.SetChunkValue(c, col, row, bytesOf(key))
 			}
 			col++

@@ -1,18 +1,18 @@
 package duckdb
 
 import (
+	"strings"
 	"unsafe"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/osprey-ndr/osprey/internal/store"
-	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
 // insertSessions stores a sessionBatch. Lists arrive joined (a LIST
 // value costs the Go side several times a string) and are split here in
 // one vectorised pass.
-var insertSessions = "INSERT INTO sessions (" + sqlstore.ColumnList + ") SELECT * REPLACE (" +
+var insertSessions = "INSERT INTO sessions (" + strings.Join(columnNames, ", ") + ") SELECT * REPLACE (" +
 	splitList("orig_tags") + " AS orig_tags, " + splitList("resp_tags") + " AS resp_tags, " +
 	splitList("tunnel_parents") + " AS tunnel_parents, " + splitList("intel") + " AS intel, " +
 	"CASE WHEN vlans::VARCHAR = '' THEN []::USMALLINT[] ELSE list_transform(string_split(vlans, ','), lambda v: v::USMALLINT) END AS vlans) " +

@@ -3,9 +3,12 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/store"
@@ -68,14 +71,26 @@ func TestStringColumns(t *testing.T) {
 }
 
 // TestSessionColumns: each column is either a string (text) or set by a
-// typed setter, never both, and is named after sqlstore's column.
+// typed setter, never both, and is named after sqlstore's column, an
+// address as its two UBIGINT halves.
 func TestSessionColumns(t *testing.T) {
+	var names []string
 	for i, c := range sessionColumns {
 		if (c.text == nil) == (c.set == nil) || (c.set != nil) != (c.typ != 0) {
 			t.Errorf("column %d %s: text %v, set %v, type %d", i, c.name, c.text != nil, c.set != nil, c.typ)
 		}
-		if c.name != sqlstore.SessionColumns[i] {
-			t.Errorf("column %d is %s, want %s", i, c.name, sqlstore.SessionColumns[i])
+		name, half := strings.CutSuffix(c.name, "_hi")
+		if !half {
+			name, half = strings.CutSuffix(c.name, "_lo")
 		}
+		if half != sqlstore.AddrColumns[name] || half && c.typ != duckdb.TYPE_UBIGINT {
+			t.Errorf("column %d %s: an address half %v, type %d", i, c.name, half, c.typ)
+		}
+		if !strings.HasSuffix(c.name, "_lo") {
+			names = append(names, name)
+		}
+	}
+	if !slices.Equal(names, sqlstore.SessionColumns) {
+		t.Errorf("columns %v, want %v", names, sqlstore.SessionColumns)
 	}
 }

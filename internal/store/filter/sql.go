@@ -10,9 +10,11 @@ import (
 type Dialect interface {
 	// Param is the placeholder for the n-th argument (1-based).
 	Param(n int) string
-	// AddrParam is the SQL for an address argument given its placeholder,
-	// and the argument to bind for a 16-byte address.
-	AddrParam(ph string, addr16 []byte) (string, any)
+	// AddrIn is the condition that the address column holds an address
+	// of the prefix from first to last (the same address for an
+	// equality), as 16-byte addresses; bind binds an argument and
+	// returns its placeholder.
+	AddrIn(column string, first, last [16]byte, bind func(any) string) string
 	// ArrayHas is "the list column contains the value".
 	ArrayHas(column, value string) string
 }
@@ -82,7 +84,10 @@ func (c *sqlCompiler) match(f *Field, v Value) string {
 		return c.d.ArrayHas(f.Column, c.bind(v.Str))
 	case v.Kind == KindAddr && v.IsPrefix():
 		p := Prefix16(v.Prefix)
-		return c.guard(f, f.Column+" BETWEEN "+c.addr(p.Addr())+" AND "+c.addr(lastAddr(p)))
+		return c.guard(f, c.d.AddrIn(f.Column, p.Addr().As16(), lastAddr(p).As16(), c.bind))
+	case v.Kind == KindAddr:
+		a := v.Addr.As16()
+		return c.guard(f, c.d.AddrIn(f.Column, a, a, c.bind))
 	}
 	return c.guard(f, f.Column+" = "+c.scalar(v))
 }
@@ -102,18 +107,17 @@ func (c *sqlCompiler) scalar(v Value) string {
 		return c.bind(v.Num)
 	case KindDuration:
 		return c.bind(int64(v.Duration)) // nanoseconds, as the column
-	case KindAddr:
-		return c.addr(v.Addr)
 	}
-	panic("filter: unknown value kind")
+	panic("filter: unknown value kind") // addresses are matched by AddrIn
 }
 
-func (c *sqlCompiler) addr(a netip.Addr) string {
-	b := a.As16()
-	c.args = append(c.args, nil)
-	sql, arg := c.d.AddrParam(c.d.Param(len(c.args)), b[:])
-	c.args[len(c.args)-1] = arg
-	return sql
+// AddrBetween is AddrIn for a column that holds an address as one value
+// ordered as its 16 bytes; value binds an address.
+func AddrBetween(column string, first, last [16]byte, value func([16]byte) string) string {
+	if first == last {
+		return column + " = " + value(first)
+	}
+	return column + " BETWEEN " + value(first) + " AND " + value(last)
 }
 
 // lastAddr is the highest address of a prefix.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 )
 
@@ -93,10 +94,13 @@ func tx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 // dialect is PostgreSQL's SQL.
 type dialect struct{ types *pgtype.Map }
 
-func (dialect) Param(n int) string                          { return "$" + strconv.Itoa(n) }
-func (dialect) AddrParam(ph string, b []byte) (string, any) { return ph, b }
-func (dialect) ArrayHas(col, v string) string               { return "(" + v + " = ANY(" + col + "))" }
-func (dialect) Unnest(col string) string                    { return "unnest(" + col + ")" }
+func (dialect) Param(n int) string            { return "$" + strconv.Itoa(n) }
+func (dialect) ArrayHas(col, v string) string { return "(" + v + " = ANY(" + col + "))" }
+func (dialect) Unnest(col string) string      { return "unnest(" + col + ")" }
+func (dialect) Addr(col string) string        { return col }
+func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
+	return filter.AddrBetween(col, first, last, func(a [16]byte) string { return bind(a[:]) })
+}
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "((" + e + ") / " + n + " * " + n + ")"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/netip"
 	"sort"
 	"strconv"
 	"time"
@@ -52,7 +53,7 @@ func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, args
 	}
 	var parts []string
 	for _, e := range ends {
-		col := e.Column
+		col := db.column(e)
 		if e.Array {
 			col = db.D.Unnest(col)
 		}
@@ -121,17 +122,21 @@ func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error)
 func keyText(v any, kind filter.Kind) string {
 	switch v := v.(type) {
 	case []byte:
-		if kind == filter.KindAddr {
-			return store.AddrFrom16(v).String()
+		if kind != filter.KindAddr {
+			return string(v)
 		}
-		return string(v)
 	case string:
-		if kind == filter.KindAddr && len(v) == 16 {
-			return store.AddrFrom16([]byte(v)).String()
+		if kind != filter.KindAddr || len(v) != 16 {
+			return v
 		}
-		return v
 	case nil:
 		return ""
+	}
+	if kind == filter.KindAddr {
+		var a netip.Addr
+		if err := (AddrScanner{&a}).Scan(v); err == nil {
+			return a.String()
+		}
 	}
 	s := fmt.Sprint(v)
 	if kind == filter.KindDuration {

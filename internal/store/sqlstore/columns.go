@@ -1,6 +1,9 @@
 package sqlstore
 
 import (
+	"fmt"
+	"math/big"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +11,7 @@ import (
 	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/derive"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
 
 // SessionColumns is the sessions table's column list, in the order Row
@@ -27,6 +31,54 @@ var SessionColumns = []string{
 
 // ColumnList is SessionColumns joined for SQL.
 var ColumnList = strings.Join(SessionColumns, ", ")
+
+// selectList is SessionColumns as a SELECT reads them, addresses through
+// the dialect.
+func (db *DB) selectList() string {
+	cols := make([]string, len(SessionColumns))
+	for i, c := range SessionColumns {
+		cols[i] = c
+		if AddrColumns[c] {
+			cols[i] = db.D.Addr(c)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
+// AddrColumns are the sessions columns that hold an address.
+var AddrColumns = map[string]bool{"orig_ip": true, "resp_ip": true, "mirror_source": true}
+
+// column is a field's column as a SELECT reads it.
+func (db *DB) column(f *filter.Field) string {
+	if f.Kind == filter.KindAddr {
+		return db.D.Addr(f.Column)
+	}
+	return f.Column
+}
+
+// AddrScanner scans an address as a backend gives it (16 bytes, or
+// DuckDB's 128-bit integer) into *netip.Addr.
+type AddrScanner struct{ Dst *netip.Addr }
+
+func (s AddrScanner) Scan(v any) error {
+	switch v := v.(type) {
+	case []byte:
+		*s.Dst = store.AddrFrom16(v)
+	case string:
+		*s.Dst = store.AddrFrom16([]byte(v))
+	case *big.Int:
+		var b [16]byte
+		if v.Sign() < 0 || v.BitLen() > 128 {
+			return fmt.Errorf("address %v out of range", v)
+		}
+		*s.Dst = store.AddrFrom16(v.FillBytes(b[:]))
+	case nil:
+		*s.Dst = netip.Addr{}
+	default:
+		return fmt.Errorf("address of type %T", v)
+	}
+	return nil
+}
 
 // Micros is how stores keep times: microseconds since the Unix epoch, a
 // plain integer every backend (ClickHouse 18.16 included) compares and

@@ -25,6 +25,9 @@ type Dialect interface {
 	// materialisation): a search then reads its page's rows with its
 	// own query narrowed to the page's span, rather than by uid.
 	WideTopN() bool
+	// Addr reads an address column (orig_ip, a rollup's ip) as one value
+	// that AddrScanner takes, ordered as the address's 16 bytes.
+	Addr(column string) string
 	// Latest names a table of upserted entries (devices, findings) so
 	// that a read sees only each entry's newest version.
 	Latest(table string) string

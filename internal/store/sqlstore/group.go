@@ -36,7 +36,7 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 			return nil, fmt.Errorf("group: dimension %q is not a filter field of one value (src.segment, dst.port, proto, …)", dim)
 		}
 		keys[i] = "k" + strconv.Itoa(i)
-		cols[i] = fd.Column + " AS " + keys[i]
+		cols[i] = db.column(fd) + " AS " + keys[i]
 		kinds[i] = fd.Kind
 	}
 	w, args := db.where(q.Scope, q.Filter, false, "end_us", nil)

@@ -9,8 +9,12 @@ import (
 
 // rollup is a table of sums per time bucket and key, kept at ingest by
 // every backend (docs/store.md): cond, when set, picks the rows of one
-// dimension in a table that holds several (the address table's sides).
-type rollup struct{ table, key, time, cond string }
+// dimension in a table that holds several (the address table's sides);
+// addr marks a key that is an address.
+type rollup struct {
+	table, key, time, cond string
+	addr                   bool
+}
 
 // minuteRollups and hourRollups are the rollup tables by the dimension
 // they answer for. Per minute, a day of a busy site's devices is millions
@@ -24,8 +28,8 @@ var (
 	}
 	hourRollups = map[string]rollup{
 		"device": {table: "rollup_device_hour", key: "device", time: "hour_us"},
-		"src.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 0"},
-		"dst.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 1"},
+		"src.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 0", addr: true},
+		"dst.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 1", addr: true},
 	}
 )
 
@@ -35,7 +39,11 @@ func (db *DB) fromRollup(u rollup, sc store.Scope, args []any) (string, []any) {
 	if u.cond != "" {
 		w += " AND " + u.cond
 	}
-	return "SELECT " + u.key + " AS k, bytes AS b, packets AS p, sessions AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
+	key := u.key
+	if u.addr {
+		key = db.D.Addr(key)
+	}
+	return "SELECT " + key + " AS k, bytes AS b, packets AS p, sessions AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
 }
 
 // pieces splits sc for a dimension without a filter: the whole hours

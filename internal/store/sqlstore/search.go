@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, l
 		// then fetches only the page's rows (DuckDB, 10 M sessions, a
 		// busy address's newest 100: 27 ms, against 68–80 ms by uid).
 		w += " AND end_us >= " + db.bind(&args, keys[len(keys)-1].endUs) + " AND end_us <= " + db.bind(&args, keys[0].endUs)
-		return db.searchRows(ctx, "SELECT "+ColumnList+" FROM sessions "+db.D.Where()+" "+w+order+" LIMIT "+strconv.Itoa(len(keys)), args)
+		return db.searchRows(ctx, "SELECT "+db.selectList()+" FROM sessions "+db.D.Where()+" "+w+order+" LIMIT "+strconv.Itoa(len(keys)), args)
 	}
 	// The rows of those keys: within their span of end times (zone maps,
 	// the primary key or an index find it), by uid, the rest set aside.
@@ -109,7 +110,7 @@ func (db *DB) searchWindow(ctx context.Context, q store.SearchQuery, c cursor, l
 		}
 		want[k] = i
 	}
-	rows, err := db.SQL.QueryContext(ctx, "SELECT "+ColumnList+" FROM sessions WHERE tenant = "+db.D.Param(1)+
+	rows, err := db.SQL.QueryContext(ctx, "SELECT "+db.selectList()+" FROM sessions WHERE tenant = "+db.D.Param(1)+
 		" AND end_us >= "+db.D.Param(2)+" AND end_us <= "+db.D.Param(3)+" AND uid IN ("+in.String()+")", args...)
 	if err != nil {
 		return nil, err
@@ -176,15 +177,15 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	var s schema.Session
 	var day any
 	var startUs, endUs int64
-	var oip, rip, msrc []byte
+	var msrc netip.Addr
 	var odev, rdev, mkind, ocountry, rcountry, detail string
 	var vni, oasn, rasn uint32
 	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, &s.EndReason, &s.Sensor, &s.Source, &startUs, &endUs,
-		&oip, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
-		&rip, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
+		AddrScanner{&s.Orig.IP}, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
+		AddrScanner{&s.Resp.IP}, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
 		&s.Proto, &s.Transport, &s.Direction, &s.ConnState, &s.History,
 		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
-		&s.App, db.D.ListScanner(&s.VLANs), &mkind, &msrc, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
+		&s.App, db.D.ListScanner(&s.VLANs), &mkind, AddrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
 		new(uint64), new(uint64), new(uint64), new(uint64),
 		&ocountry, &rcountry, &oasn, &rasn, db.D.ListScanner(new([]string)), new(string), new(string), &detail)
 	if err != nil {
@@ -192,9 +193,8 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	}
 	s.Version = schema.SessionVersion
 	s.Start, s.End = time.UnixMicro(startUs).UTC(), time.UnixMicro(endUs).UTC()
-	s.Orig.IP, s.Resp.IP = store.AddrFrom16(oip), store.AddrFrom16(rip)
 	if mkind != "" {
-		s.Mirror = &schema.Mirror{Kind: mkind, Source: store.AddrFrom16(msrc), VNI: vni}
+		s.Mirror = &schema.Mirror{Kind: mkind, Source: msrc, VNI: vni}
 	}
 	return s, setEnrichment(&s, ocountry, rcountry, oasn, rasn, detail)
 }
