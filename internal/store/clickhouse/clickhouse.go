@@ -163,6 +163,7 @@ func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) s
 func (dialect) ArrayHas(col, v string) string { return "has(" + col + ", " + v + ")" }
 func (dialect) Unnest(col string) string      { return "arrayJoin(" + col + ")" }
 func (dialect) Addr(col string) string        { return col }
+func (dialect) SplitOr() bool                 { return false }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "(intDiv(" + e + ", " + n + ") * " + n + ")"

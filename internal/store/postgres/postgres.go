@@ -98,6 +98,7 @@ func (dialect) Param(n int) string            { return "$" + strconv.Itoa(n) }
 func (dialect) ArrayHas(col, v string) string { return "(" + v + " = ANY(" + col + "))" }
 func (dialect) Unnest(col string) string      { return "unnest(" + col + ")" }
 func (dialect) Addr(col string) string        { return col }
+func (dialect) SplitOr() bool                 { return false }
 func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
 	return filter.AddrBetween(col, first, last, func(a [16]byte) string { return bind(a[:]) })
 }

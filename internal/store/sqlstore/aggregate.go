@@ -57,9 +57,11 @@ func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, args
 		if e.Array {
 			col = db.D.Unnest(col)
 		}
-		var w string
-		w, args = db.where(sc, f, false, "end_us", args)
-		parts = append(parts, "SELECT "+col+" AS k, "+m+" FROM sessions WHERE "+w)
+		for _, b := range db.disjoint(f) {
+			var w string
+			w, args = db.where(sc, b, false, "end_us", args)
+			parts = append(parts, "SELECT "+col+" AS k, "+m+" FROM sessions WHERE "+w)
+		}
 	}
 	return unionAll(parts), args
 }

@@ -28,6 +28,9 @@ type Dialect interface {
 	// Addr reads an address column (orig_ip, a rollup's ip) as one value
 	// that AddrScanner takes, ordered as the address's 16 bytes.
 	Addr(column string) string
+	// SplitOr says the engine scans a filter's top-level OR faster as one
+	// scan per branch (see disjoint).
+	SplitOr() bool
 	// Latest names a table of upserted entries (devices, findings) so
 	// that a read sees only each entry's newest version.
 	Latest(table string) string

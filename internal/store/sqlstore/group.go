@@ -39,11 +39,17 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 		cols[i] = db.column(fd) + " AS " + keys[i]
 		kinds[i] = fd.Kind
 	}
-	w, args := db.where(q.Scope, q.Filter, false, "end_us", nil)
 	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
+	var parts []string
+	var args []any
+	for _, f := range db.disjoint(q.Filter) {
+		var w string
+		w, args = db.where(q.Scope, f, false, "end_us", args)
+		parts = append(parts, "SELECT "+strings.Join(cols, ", ")+", "+m+" FROM sessions WHERE "+w)
+	}
 	ks := strings.Join(keys, ", ")
-	query := "SELECT " + ks + ", sum(b), sum(p), sum(n) FROM (SELECT " + strings.Join(cols, ", ") + ", " + m +
-		" FROM sessions WHERE " + w + ") AS s GROUP BY " + ks + " ORDER BY " + ord + " DESC, " + ks + " LIMIT " + strconv.Itoa(limit)
+	query := "SELECT " + ks + ", sum(b), sum(p), sum(n) FROM (" + unionAll(parts) + ") AS s GROUP BY " + ks +
+		" ORDER BY " + ord + " DESC, " + ks + " LIMIT " + strconv.Itoa(limit)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("group: %w", err)

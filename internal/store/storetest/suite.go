@@ -29,6 +29,7 @@ var Filters = []string{
 	`src.ip in (10.1.0.0/16, fd00::/8)`,
 	`src.ip not in (10.0.0.0/8)`,
 	`dst.ip = 10.2.0.7 or src.ip = 10.2.0.7`,
+	`src.ip in (10.0.0.0/8) or dst.ip in (10.1.0.0/16, fd00::/8) or (mirror = 172.31.0.2 and app != "dns")`, // overlapping terms
 	`src.ip in (::/0)`,
 	`vni = 1`,
 	`vni != 1`,
@@ -179,6 +180,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			{Dimension: "app", By: store.Sessions, Filter: mustParse(t, `bytes >= 0`)},
 			{Dimension: "device", By: store.Bytes},
 			{Dimension: "device", By: store.Packets, Filter: mustParse(t, `proto = tcp`)},
+			{Dimension: "country", By: store.Bytes, Filter: mustParse(t, `src.ip in (10.0.0.0/8) or dst.ip in (10.1.0.0/16)`)},
 			{Dimension: "src.ip", By: store.Bytes},
 			{Dimension: "dst.port", By: store.Sessions},
 			{Dimension: "src.tag", By: store.Packets},
@@ -294,6 +296,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		for _, q := range []store.GroupQuery{
 			{Dimensions: []string{"src.segment", "dst.segment", "proto", "dst.port"}, By: store.Sessions, Limit: 1000},
 			{Dimensions: []string{"dst.port", "src.segment"}, Filter: mustParse(t, `not conn_state in (S0, REJ) and action != "reject"`), Limit: 7},
+			{Dimensions: []string{"app", "proto"}, Filter: mustParse(t, `src.ip in (10.0.0.0/8) or dst.ip in (10.1.0.0/16)`), Limit: 50},
 			{Scope: store.Scope{Tenant: "acme"}, Dimensions: []string{"app"}, By: store.Packets, Limit: 100},
 		} {
 			if q.Tenant == "" {
