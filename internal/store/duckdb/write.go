@@ -343,7 +343,11 @@ func (s *Store) exclusive(ctx context.Context, f func(*sql.Tx) error) error {
 }
 
 func tx(ctx context.Context, c *sql.Conn, f func(*sql.Tx) error) error {
-	tx, err := c.BeginTx(ctx, nil)
+	// Begun without ctx's cancel: database/sql closes the connection of a
+	// transaction whose context ends (duckdb-go resets no sessions), and
+	// c is one of the store's kept write connections. A cancel still
+	// stops the statement under way, and the transaction is rolled back.
+	tx, err := c.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return err
 	}

@@ -94,3 +94,37 @@ func TestSessionColumns(t *testing.T) {
 		t.Errorf("columns %v, want %v", names, sqlstore.SessionColumns)
 	}
 }
+
+// TestCanceledWrite: a write canceled half-way stores nothing and leaves
+// the store's write connections usable.
+func TestCanceledWrite(t *testing.T) {
+	st, err := Open(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gen := storetest.NewGenerator(5)
+	for i := range 2 * stagers { // every write connection at least once
+		ctx, cancel := context.WithCancel(context.Background())
+		recs := gen.Records(200_000)
+		time.AfterFunc(time.Duration(i+1)*200*time.Millisecond, cancel)
+		if _, err := st.WriteSessions(ctx, recs); err == nil {
+			t.Log("the write ended before its cancel")
+		}
+		cancel()
+	}
+	var before int
+	if err := st.SQL.QueryRow("SELECT count(*) FROM sessions").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 * stagers {
+		recs := gen.Records(1000)
+		if n, err := st.WriteSessions(context.Background(), recs); err != nil || n != len(recs) {
+			t.Fatalf("after canceled writes: %d of %d stored: %v", n, len(recs), err)
+		}
+	}
+	var after int
+	if err := st.SQL.QueryRow("SELECT count(*) FROM sessions").Scan(&after); err != nil || after != before+2*stagers*1000 {
+		t.Fatalf("%d sessions, want %d (%v)", after, before+2*stagers*1000, err)
+	}
+}
