@@ -112,6 +112,12 @@ func write(b testing.TB, st store.Store, gen *storetest.Generator, n int) (float
 
 // latency runs q repeatedly and returns its P50 and P95.
 func latency(b *testing.B, st store.Store, q query, runs int) (p50, p95 time.Duration) {
+	return percentiles(durations(b, st, q, runs))
+}
+
+// durations runs q runs times, after two warm-up runs, and returns how
+// long each took.
+func durations(b *testing.B, st store.Store, q query, runs int) []time.Duration {
 	ctx := context.Background()
 	var ds []time.Duration
 	for i := range runs + 2 {
@@ -119,11 +125,15 @@ func latency(b *testing.B, st store.Store, q query, runs int) (p50, p95 time.Dur
 		if err := q.run(ctx, st); err != nil {
 			b.Fatalf("%s: %v", q.name, err)
 		}
-		if i >= 2 { // two warm-up runs
+		if i >= 2 {
 			ds = append(ds, time.Since(start))
 		}
 	}
-	slices.Sort(ds)
+	return ds
+}
+
+func percentiles(ds []time.Duration) (p50, p95 time.Duration) {
+	ds = slices.Sorted(slices.Values(ds))
 	return ds[len(ds)/2], ds[(len(ds)*95+99)/100-1]
 }
 

@@ -29,6 +29,9 @@ var backends = []backend{{name: "duckdb", open: func(b *testing.B) store.Store {
 
 const runs = 40
 
+// minBusy is the least time the reads under ingest run.
+const minBusy = 30 * time.Second
+
 // only narrows the run to some backends (OSPREY_BENCH_ONLY=clickhouse,…),
 // for investigating one; ratios and the concurrent run need duckdb.
 func only() []backend {
@@ -154,13 +157,28 @@ func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs 
 			}
 		}
 	}()
-	start := time.Now()
-	busy := make([]time.Duration, len(qs))
-	for i, q := range qs {
-		_, busy[i] = latency(b, st, q, runs)
+	// The reads start once the writer has stored its first batch (a
+	// whole row group, seconds of records) and last at least minBusy, so
+	// that the rate stored while they ran is the writer's steady one.
+	for w.Written() == 0 {
+		select {
+		case <-done:
+			b.Fatal("the writer stopped before storing a batch")
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	elapsed := time.Since(start)
-	stored := float64(w.Written()) / elapsed.Seconds() // stored while the reads ran
+	stored0, start := w.Written(), time.Now()
+	samples := make([][]time.Duration, len(qs))
+	for len(samples[0]) == 0 || time.Since(start) < minBusy {
+		for i, q := range qs {
+			samples[i] = append(samples[i], durations(b, st, q, runs)...)
+		}
+	}
+	busy := make([]time.Duration, len(qs))
+	for i := range qs {
+		_, busy[i] = percentiles(samples[i])
+	}
+	stored := float64(w.Written()-stored0) / time.Since(start).Seconds()
 	cancel()
 	<-done
 	if err := w.Close(); err != nil {
