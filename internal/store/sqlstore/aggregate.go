@@ -136,7 +136,7 @@ func keyText(v any, kind filter.Kind) string {
 	}
 	if kind == filter.KindAddr {
 		var a netip.Addr
-		if err := (AddrScanner{&a}).Scan(v); err == nil {
+		if err := (addrScanner{&a}).Scan(v); err == nil {
 			return a.String()
 		}
 	}

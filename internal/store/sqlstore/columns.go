@@ -56,24 +56,24 @@ func (db *DB) column(f *filter.Field) string {
 	return f.Column
 }
 
-// AddrScanner scans an address as a backend gives it (16 bytes, or
+// addrScanner scans an address as a backend gives it (16 bytes, or
 // DuckDB's 128-bit integer) into *netip.Addr.
-type AddrScanner struct{ Dst *netip.Addr }
+type addrScanner struct{ dst *netip.Addr }
 
-func (s AddrScanner) Scan(v any) error {
+func (s addrScanner) Scan(v any) error {
 	switch v := v.(type) {
 	case []byte:
-		*s.Dst = store.AddrFrom16(v)
+		*s.dst = store.AddrFrom16(v)
 	case string:
-		*s.Dst = store.AddrFrom16([]byte(v))
+		*s.dst = store.AddrFrom16([]byte(v))
 	case *big.Int:
 		var b [16]byte
 		if v.Sign() < 0 || v.BitLen() > 128 {
 			return fmt.Errorf("address %v out of range", v)
 		}
-		*s.Dst = store.AddrFrom16(v.FillBytes(b[:]))
+		*s.dst = store.AddrFrom16(v.FillBytes(b[:]))
 	case nil:
-		*s.Dst = netip.Addr{}
+		*s.dst = netip.Addr{}
 	default:
 		return fmt.Errorf("address of type %T", v)
 	}

@@ -26,7 +26,7 @@ type Dialect interface {
 	// own query narrowed to the page's span, rather than by uid.
 	WideTopN() bool
 	// Addr reads an address column (orig_ip, a rollup's ip) as one value
-	// that AddrScanner takes, ordered as the address's 16 bytes.
+	// that addrScanner takes, ordered as the address's 16 bytes.
 	Addr(column string) string
 	// SplitOr says the engine scans a filter's top-level OR faster as one
 	// scan per branch (see disjoint).

@@ -210,11 +210,11 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	var odev, rdev, mkind, ocountry, rcountry, detail string
 	var vni, oasn, rasn uint32
 	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, &s.EndReason, &s.Sensor, &s.Source, &startUs, &endUs,
-		AddrScanner{&s.Orig.IP}, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
-		AddrScanner{&s.Resp.IP}, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
+		addrScanner{&s.Orig.IP}, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
+		addrScanner{&s.Resp.IP}, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
 		&s.Proto, &s.Transport, &s.Direction, &s.ConnState, &s.History,
 		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
-		&s.App, db.D.ListScanner(&s.VLANs), &mkind, AddrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
+		&s.App, db.D.ListScanner(&s.VLANs), &mkind, addrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
 		new(uint64), new(uint64), new(uint64), new(uint64),
 		&ocountry, &rcountry, &oasn, &rasn, db.D.ListScanner(new([]string)), new(string), new(string), &detail)
 	if err != nil {
