@@ -45,8 +45,17 @@ func (db *DB) selectList() string {
 	return strings.Join(cols, ", ")
 }
 
-// AddrColumns are the sessions columns that hold an address.
-var AddrColumns = map[string]bool{"orig_ip": true, "resp_ip": true, "mirror_source": true}
+// AddrColumns are the sessions columns that hold an address: those of
+// the filter's address fields.
+var AddrColumns = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range filter.Fields {
+		if f.Kind == filter.KindAddr && f.Column != "" {
+			m[f.Column] = true
+		}
+	}
+	return m
+}()
 
 // column is a field's column as a SELECT reads it.
 func (db *DB) column(f *filter.Field) string {
