@@ -28,7 +28,9 @@ var sessionColumns = func() []sessionColumn {
 		return c
 	}
 	list := func(get func(r *store.Record) []string) sessionColumn {
-		return str(func(r *store.Record) string { return strings.Join(get(r), sep) })
+		c := str(func(r *store.Record) string { return strings.Join(get(r), sep) })
+		c.list = true
+		return c
 	}
 	// DuckDB narrows an unsigned value to its column's type.
 	u := func(t duckdb.Type, get func(r *store.Record) uint64) sessionColumn {

@@ -32,6 +32,7 @@ type Store struct {
 	mu      sync.Mutex
 	writers chan *sql.Conn
 	batches batches
+	strings *dictionary
 }
 
 // stagers is how many batches may be written at once.
@@ -93,8 +94,13 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	db := sql.OpenDB(conn)
-	s := &Store{DB: &sqlstore.DB{SQL: db, D: dialect{}}}
-	if err := s.migrate(ctx); err != nil {
+	s := &Store{strings: &dictionary{}}
+	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}}
+	err = s.migrate(ctx)
+	if err == nil && len(migrations) > stringsTable { // shorter in tests of old schemas
+		err = s.strings.load(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
@@ -198,8 +204,8 @@ func appender(c *sql.Conn, table string, f func(*duckdb.Appender) error) error {
 	})
 }
 
-// dialect is DuckDB's SQL.
-type dialect struct{}
+// dialect is DuckDB's SQL, with the strings of the coded columns.
+type dialect struct{ strings *dictionary }
 
 func (dialect) Param(int) string         { return "?" }
 func (dialect) Unnest(col string) string { return "unnest(" + col + ")" }
@@ -209,7 +215,36 @@ func (dialect) Floor(e string, step int64) string {
 }
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
 
-func (dialect) ArrayHas(col, v string) string { return "list_contains(" + col + ", " + v + ")" }
+// Text compares a coded column with the string's code: a string not in
+// the dictionary is in no session.
+func (d dialect) Text(col, v string, bind func(any) string) string {
+	if !coded[col] {
+		return col + " = " + bind(v)
+	}
+	if c, ok := d.strings.code(v); ok {
+		return col + " = " + bind(c)
+	}
+	return "(1 = 0)"
+}
+
+func (d dialect) ArrayHas(col, v string, bind func(any) string) string {
+	if !coded[col] {
+		return "list_contains(" + col + ", " + bind(v) + ")"
+	}
+	if c, ok := d.strings.code(v); ok {
+		return "list_contains(" + col + ", " + bind(c) + ")"
+	}
+	return "(1 = 0)"
+}
+
+// Decode is the string of a coded column's value, for the few rows of a
+// grouped result.
+func (dialect) Decode(col, e string) string {
+	if !coded[col] {
+		return e
+	}
+	return "(SELECT value FROM strings WHERE code = " + e + ")"
+}
 
 // Addr is an address's two halves as one 128-bit integer (see AddrIn).
 func (dialect) Addr(col string) string {
@@ -242,14 +277,31 @@ func halves(a [16]byte) (hi, lo uint64) {
 	return binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
 }
 
-func (dialect) Where() string           { return "WHERE" }
-func (dialect) SplitOr() bool           { return true }
-func (dialect) WideTopN() bool          { return true }
-func (dialect) Latest(t string) string  { return t }
-func (dialect) ListScanner(dst any) any { return listScanner{dst} }
+func (dialect) Where() string          { return "WHERE" }
+func (dialect) SplitOr() bool          { return true }
+func (dialect) WideTopN() bool         { return true }
+func (dialect) Latest(t string) string { return t }
 
-// listScanner converts DuckDB's LIST values ([]any) to typed slices.
-type listScanner struct{ dst any }
+func (d dialect) ListScanner(dst any) any     { return listScanner{dst, d.strings} }
+func (d dialect) TextScanner(dst *string) any { return textScanner{dst, d.strings} }
+
+// textScanner reads a string column, coded or not.
+type textScanner struct {
+	dst     *string
+	strings *dictionary
+}
+
+func (t textScanner) Scan(src any) (err error) {
+	*t.dst, err = t.strings.text(src)
+	return err
+}
+
+// listScanner converts DuckDB's LIST values ([]any) to typed slices,
+// codes to their strings.
+type listScanner struct {
+	dst     any
+	strings *dictionary
+}
 
 func (l listScanner) Scan(src any) error {
 	items, _ := src.([]any)
@@ -257,9 +309,9 @@ func (l listScanner) Scan(src any) error {
 	case *[]string:
 		*d = nil
 		for _, it := range items {
-			s, ok := it.(string)
-			if !ok {
-				return fmt.Errorf("list element %T, want string", it)
+			s, err := l.strings.text(it)
+			if err != nil {
+				return err
 			}
 			*d = append(*d, s)
 		}

@@ -137,4 +137,73 @@ INSERT INTO rollup_ip_hour_v4 BY NAME
 DROP TABLE rollup_ip_hour;
 ALTER TABLE rollup_ip_hour_v4 RENAME TO rollup_ip_hour;
 DROP MACRO osprey_half;`,
+	// Strings of few distinct values as codes of the strings table (see
+	// coded), which rewrites sessions, rollup_app and rollup_segment in
+	// time order. Code 0 is the empty string.
+	5: `
+CREATE TABLE strings (code UINTEGER NOT NULL, value VARCHAR NOT NULL);
+INSERT INTO strings SELECT (row_number() OVER (ORDER BY v) - 1)::UINTEGER, v FROM (
+	SELECT '' AS v
+	UNION SELECT unnest([end_reason, sensor, source, orig_mac, orig_asset, orig_segment, resp_mac, resp_asset, resp_segment,
+		transport, direction, conn_state, history, app, orig_country, resp_country, flow_action]) FROM sessions
+	UNION SELECT unnest(orig_tags) FROM sessions UNION SELECT unnest(resp_tags) FROM sessions UNION SELECT unnest(intel) FROM sessions
+	UNION SELECT app FROM rollup_app UNION SELECT orig_segment FROM rollup_segment UNION SELECT resp_segment FROM rollup_segment);
+CREATE TEMP MACRO osprey_code(s) AS (SELECT code FROM strings WHERE value = s);
+CREATE TEMP TABLE list_codes AS
+	SELECT l, list(s.code ORDER BY i) AS codes
+	FROM (SELECT l, unnest(l) AS v, unnest(range(len(l))) AS i
+		FROM (SELECT orig_tags AS l FROM sessions UNION SELECT resp_tags FROM sessions UNION SELECT intel FROM sessions))
+	JOIN strings AS s ON s.value = v GROUP BY l;
+CREATE TABLE sessions_v5 (
+	tenant VARCHAR NOT NULL, day DATE NOT NULL, uid VARCHAR NOT NULL, seq UINTEGER NOT NULL,
+	final BOOLEAN NOT NULL, end_reason UINTEGER NOT NULL, sensor UINTEGER NOT NULL, source UINTEGER NOT NULL,
+	start_us BIGINT NOT NULL, end_us BIGINT NOT NULL,
+	orig_ip_hi UBIGINT NOT NULL, orig_ip_lo UBIGINT NOT NULL, orig_port USMALLINT NOT NULL, orig_mac UINTEGER NOT NULL,
+	orig_asset UINTEGER NOT NULL, orig_tags UINTEGER[] NOT NULL, orig_segment UINTEGER NOT NULL, orig_device VARCHAR NOT NULL,
+	resp_ip_hi UBIGINT NOT NULL, resp_ip_lo UBIGINT NOT NULL, resp_port USMALLINT NOT NULL, resp_mac UINTEGER NOT NULL,
+	resp_asset UINTEGER NOT NULL, resp_tags UINTEGER[] NOT NULL, resp_segment UINTEGER NOT NULL, resp_device VARCHAR NOT NULL,
+	ip_proto UTINYINT NOT NULL, transport UINTEGER NOT NULL, direction UINTEGER NOT NULL,
+	conn_state UINTEGER NOT NULL, history UINTEGER NOT NULL,
+	orig_pkts UBIGINT NOT NULL, resp_pkts UBIGINT NOT NULL, orig_bytes UBIGINT NOT NULL, resp_bytes UBIGINT NOT NULL,
+	orig_ip_bytes UBIGINT NOT NULL, resp_ip_bytes UBIGINT NOT NULL, missed_bytes UBIGINT NOT NULL,
+	app UINTEGER NOT NULL, vlans USMALLINT[] NOT NULL, mirror_kind VARCHAR NOT NULL,
+	mirror_source_hi UBIGINT NOT NULL, mirror_source_lo UBIGINT NOT NULL, mirror_vni UINTEGER NOT NULL,
+	tunnel_parents VARCHAR[] NOT NULL, community_id VARCHAR NOT NULL,
+	d_orig_bytes UBIGINT NOT NULL, d_resp_bytes UBIGINT NOT NULL, d_orig_pkts UBIGINT NOT NULL, d_resp_pkts UBIGINT NOT NULL,
+	orig_country UINTEGER NOT NULL, resp_country UINTEGER NOT NULL, orig_asn UINTEGER NOT NULL, resp_asn UINTEGER NOT NULL,
+	intel UINTEGER[] NOT NULL, flow_action UINTEGER NOT NULL, server_name VARCHAR NOT NULL, detail VARCHAR NOT NULL
+);
+INSERT INTO sessions_v5 BY NAME
+	SELECT s.* REPLACE (
+		osprey_code(end_reason) AS end_reason, osprey_code(sensor) AS sensor, osprey_code(source) AS source,
+		osprey_code(orig_mac) AS orig_mac, osprey_code(orig_asset) AS orig_asset, osprey_code(orig_segment) AS orig_segment,
+		osprey_code(resp_mac) AS resp_mac, osprey_code(resp_asset) AS resp_asset, osprey_code(resp_segment) AS resp_segment,
+		osprey_code(transport) AS transport, osprey_code(direction) AS direction, osprey_code(conn_state) AS conn_state,
+		osprey_code(history) AS history, osprey_code(app) AS app, osprey_code(orig_country) AS orig_country,
+		osprey_code(resp_country) AS resp_country, osprey_code(flow_action) AS flow_action,
+		coalesce(ot.codes, []) AS orig_tags, coalesce(rt.codes, []) AS resp_tags, coalesce(it.codes, []) AS intel)
+	FROM sessions AS s
+	LEFT JOIN list_codes AS ot ON ot.l = s.orig_tags
+	LEFT JOIN list_codes AS rt ON rt.l = s.resp_tags
+	LEFT JOIN list_codes AS it ON it.l = s.intel
+	ORDER BY end_us;
+DROP TABLE sessions;
+ALTER TABLE sessions_v5 RENAME TO sessions;
+CREATE TABLE rollup_app_v5 (
+	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, app UINTEGER NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
+);
+INSERT INTO rollup_app_v5 SELECT tenant, minute_us, osprey_code(app), bytes, packets, sessions FROM rollup_app ORDER BY minute_us;
+DROP TABLE rollup_app;
+ALTER TABLE rollup_app_v5 RENAME TO rollup_app;
+CREATE TABLE rollup_segment_v5 (
+	tenant VARCHAR NOT NULL, minute_us BIGINT NOT NULL, orig_segment UINTEGER NOT NULL, resp_segment UINTEGER NOT NULL,
+	bytes UBIGINT NOT NULL, packets UBIGINT NOT NULL, sessions UBIGINT NOT NULL
+);
+INSERT INTO rollup_segment_v5 SELECT tenant, minute_us, osprey_code(orig_segment), osprey_code(resp_segment), bytes, packets, sessions
+	FROM rollup_segment ORDER BY minute_us;
+DROP TABLE rollup_segment;
+ALTER TABLE rollup_segment_v5 RENAME TO rollup_segment;
+DROP TABLE list_codes;
+DROP MACRO osprey_code;`,
 }

@@ -32,8 +32,12 @@ type sums struct{ bytes, packets, sessions uint64 }
 type keyOf func(i int) (a, b string)
 
 // addrKey is the type of a key that is an address: 16 bytes in
-// rollupKey, stored as its two UBIGINT halves (dialect.AddrIn).
-const addrKey = duckdb.TYPE_UHUGEINT
+// rollupKey, stored as its two UBIGINT halves (dialect.AddrIn); codeKey
+// is a string stored as its code (see coded).
+const (
+	addrKey = duckdb.TYPE_UHUGEINT
+	codeKey = duckdb.TYPE_UINTEGER
+)
 
 // rollup is one rollup table: sums by key, summed in Go from the batch
 // (a GROUP BY in DuckDB over the batch cost more than the insert). A
@@ -47,11 +51,12 @@ type rollup struct {
 	ends             []keyOf
 	finer            *rollup
 	rows             map[rollupKey]*sums
+	strings          *dictionary
 }
 
 // newRollups are the rollups (sqlstore's rollups.go reads them), summed
 // over b.
-func newRollups(b *sessionBatch) []*rollup {
+func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
 	text := func(col string) keyOf {
 		v := b.text(col)
 		return func(i int) (string, string) { return v[i], "" }
@@ -76,8 +81,8 @@ func newRollups(b *sessionBatch) []*rollup {
 	devices := &rollup{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str},
 		ends: []keyOf{text("orig_device"), text("resp_device")}}
 	out := []*rollup{
-		{table: "rollup_app", key: "app", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str}, ends: []keyOf{text("app")}},
-		{table: "rollup_segment", key: "orig_segment, resp_segment", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str, str},
+		{table: "rollup_app", key: "app", time: "minute_us", unit: minuteUs, types: []duckdb.Type{codeKey}, ends: []keyOf{text("app")}},
+		{table: "rollup_segment", key: "orig_segment, resp_segment", time: "minute_us", unit: minuteUs, types: []duckdb.Type{codeKey, codeKey},
 			ends: []keyOf{pair("orig_segment", "resp_segment")}},
 		devices,
 		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, finer: devices},
@@ -87,6 +92,7 @@ func newRollups(b *sessionBatch) []*rollup {
 		}},
 	}
 	for _, u := range out { // finer tables come first
+		u.strings = strs
 		u.add(b.recs)
 	}
 	return out
@@ -152,7 +158,13 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 				rows.Close()
 				return err
 			}
-			k.a, k.b = keyText(keys[0]), keyText(keys[1])
+			if k.a, err = u.keyText(keys[0]); err == nil {
+				k.b, err = u.keyText(keys[1])
+			}
+			if err != nil {
+				rows.Close()
+				return err
+			}
 			if u.types[len(u.types)-1] == addrKey {
 				k.b = addrText(hi, lo)
 			}
@@ -162,7 +174,7 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 			return err
 		}
 	}
-	src := &rollupRows{types: u.types}
+	src := &rollupRows{types: u.types, strings: u.strings}
 	for k, v := range u.rows {
 		src.keys = append(src.keys, k)
 		src.sums = append(src.sums, *v)
@@ -179,23 +191,26 @@ func addrText(hi, lo uint64) string {
 }
 
 // keyText is a scanned key column as rollupKey holds it.
-func keyText(v any) string {
+func (u *rollup) keyText(v any) (string, error) {
 	switch v := v.(type) {
 	case string:
-		return v
+		return v, nil
 	case []byte:
-		return string(v)
+		return string(v), nil
 	case uint8:
-		return string([]byte{v})
+		return string([]byte{v}), nil
+	case uint32:
+		return u.strings.value(v)
 	}
-	return ""
+	return "", nil
 }
 
 // rollupRows is a rollup's rows as a source for osprey_batch.
 type rollupRows struct {
-	types []duckdb.Type
-	keys  []rollupKey
-	sums  []sums
+	types   []duckdb.Type
+	keys    []rollupKey
+	sums    []sums
+	strings *dictionary
 }
 
 func (s *rollupRows) len() int { return len(s.keys) }
@@ -240,6 +255,8 @@ func (s *rollupRows) fill(c duckdb.DataChunk, from, to int) error {
 				col++
 			case t == duckdb.TYPE_UTINYINT:
 				err = duckdb.SetChunkValue(c, col, row, key[0])
+			case t == codeKey:
+				err = duckdb.SetChunkValue(c, col, row, s.strings.add(key)) // coded with the batch already
 			default:
 				err = duckdb.SetChunkValue(c, col, row, bytesOf(key))
 			}

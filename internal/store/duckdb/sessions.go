@@ -11,12 +11,11 @@ import (
 
 // insertSessions stores a sessionBatch. Lists arrive joined (a LIST
 // value costs the Go side several times a string) and are split here in
-// one vectorised pass.
+// one vectorised pass; coded lists arrive as their codes joined by commas.
 var insertSessions = "INSERT INTO sessions (" + strings.Join(columnNames, ", ") + ") SELECT * REPLACE (" +
-	splitList("orig_tags") + " AS orig_tags, " + splitList("resp_tags") + " AS resp_tags, " +
-	splitList("tunnel_parents") + " AS tunnel_parents, " + splitList("intel") + " AS intel, " +
-	"CASE WHEN vlans::VARCHAR = '' THEN []::USMALLINT[] ELSE list_transform(string_split(vlans, ','), lambda v: v::USMALLINT) END AS vlans) " +
-	"FROM osprey_batch(%d)"
+	splitInts("orig_tags", "UINTEGER") + " AS orig_tags, " + splitInts("resp_tags", "UINTEGER") + " AS resp_tags, " +
+	splitList("tunnel_parents") + " AS tunnel_parents, " + splitInts("intel", "UINTEGER") + " AS intel, " +
+	splitInts("vlans", "USMALLINT") + " AS vlans) FROM osprey_batch(%d)"
 
 // sep joins a list: the ASCII unit separator, which no tag, uid or name
 // holds.
@@ -24,6 +23,12 @@ const sep = "\x1f"
 
 func splitList(col string) string {
 	return "CASE WHEN " + col + "::VARCHAR = '' THEN []::VARCHAR[] ELSE string_split(" + col + "::VARCHAR, chr(31)) END"
+}
+
+// splitInts splits numbers joined by commas.
+func splitInts(col, typ string) string {
+	return "CASE WHEN " + col + "::VARCHAR = '' THEN []::" + typ + "[] ELSE list_transform(string_split(" + col +
+		"::VARCHAR, ','), lambda v: v::" + typ + ") END"
 }
 
 // enumMax is the most distinct values a string column may have in a
@@ -35,23 +40,25 @@ const enumMax = 256
 
 // sessionBatch is the records to store as a source for osprey_batch.
 type sessionBatch struct {
-	recs []*store.Record
-	strs [][]string // by string column, by record
-	dict []map[string]uint32
-	info []duckdb.ColumnInfo
+	recs  []*store.Record
+	strs  [][]string // by string column, by record
+	codes [][]uint32 // the same, for a coded column
+	dict  []map[string]uint32
+	info  []duckdb.ColumnInfo
 }
 
 // A string column is read by text; the others are set by set. A
-// distinct column (ids) is never an ENUM.
+// distinct column (ids) is never an ENUM; a list is joined by sep.
 type sessionColumn struct {
 	name     string
 	distinct bool
+	list     bool
 	text     func(r *store.Record) (string, error)
 	typ      duckdb.Type
 	set      func(c duckdb.DataChunk, col, row int, r *store.Record) error
 }
 
-func newSessionBatch(recs []*store.Record) (*sessionBatch, error) {
+func newSessionBatch(recs []*store.Record, strs *dictionary) (*sessionBatch, error) {
 	b := &sessionBatch{recs: recs}
 	for _, col := range sessionColumns {
 		if col.text == nil {
@@ -63,37 +70,60 @@ func newSessionBatch(recs []*store.Record) (*sessionBatch, error) {
 			continue
 		}
 		vals := make([]string, len(recs))
-		dict := map[string]uint32{}
-		var last string
 		for i, r := range recs {
 			v, err := col.text(r)
 			if err != nil {
 				return nil, err
 			}
 			vals[i] = v
-			if dict != nil && (i == 0 || v != last) {
-				last = v
-				if _, ok := dict[v]; !ok {
-					dict[v] = uint32(len(dict))
-					if len(dict) > enumMax || col.distinct {
-						dict = nil
-					}
-				}
-			}
 		}
-		t, err := stringType(dict)
+		var codes []uint32
+		var dict map[string]uint32
+		switch {
+		case coded[col.name] && col.list:
+			strs.codeLists(vals)
+			dict = enumOf(vals)
+		case coded[col.name]:
+			codes = strs.codesOf(vals)
+		case !col.distinct:
+			dict = enumOf(vals)
+		}
+		t, err := stringType(dict, codes != nil)
 		if err != nil {
 			return nil, err
 		}
 		b.strs = append(b.strs, vals)
+		b.codes = append(b.codes, codes)
 		b.dict = append(b.dict, dict)
 		b.info = append(b.info, duckdb.ColumnInfo{Name: col.name, T: t})
 	}
 	return b, nil
 }
 
-// stringType is an ENUM of dict's values, or VARCHAR without one.
-func stringType(dict map[string]uint32) (duckdb.TypeInfo, error) {
+// enumOf is the ENUM that vals can be handed over as, nil with more
+// than enumMax values.
+func enumOf(vals []string) map[string]uint32 {
+	dict := map[string]uint32{}
+	for i, v := range vals {
+		if i > 0 && v == vals[i-1] {
+			continue
+		}
+		if _, ok := dict[v]; !ok {
+			dict[v] = uint32(len(dict))
+			if len(dict) > enumMax {
+				return nil
+			}
+		}
+	}
+	return dict
+}
+
+// stringType is an ENUM of dict's values, UINTEGER for codes, or
+// VARCHAR.
+func stringType(dict map[string]uint32, codes bool) (duckdb.TypeInfo, error) {
+	if codes {
+		return duckdb.NewTypeInfo(duckdb.TYPE_UINTEGER)
+	}
 	if dict == nil {
 		return duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	}
@@ -130,6 +160,15 @@ func (b *sessionBatch) fill(c duckdb.DataChunk, from, to int) error {
 					return err
 				}
 			}
+			continue
+		}
+		if codes := b.codes[s]; codes != nil {
+			for i, code := range codes[from:to] {
+				if err := duckdb.SetChunkValue(c, col, i, code); err != nil {
+					return err
+				}
+			}
+			s++
 			continue
 		}
 		for i, v := range b.strs[s][from:to] {

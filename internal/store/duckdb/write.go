@@ -33,7 +33,7 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 	// out to be stored already (a retry).
 	recs := uniqueRecords(batch)
 	spans := timeSpans(recs)
-	src, rollups, err := prepare(recs)
+	src, rollups, err := prepare(recs, s.strings)
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
@@ -44,11 +44,15 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 		return 0, err
 	}
 	if len(recs) < n {
-		if src, rollups, err = prepare(recs); err != nil {
+		if src, rollups, err = prepare(recs, s.strings); err != nil {
 			return 0, fmt.Errorf("write sessions: %w", err)
 		}
 	}
+	var stored func()
 	err = tx(ctx, c, func(tx *sql.Tx) error {
+		if stored, err = s.strings.store(ctx, tx); err != nil {
+			return err
+		}
 		if err := s.batches.insert(ctx, tx, insertSessions, src); err != nil {
 			return err
 		}
@@ -62,17 +66,18 @@ func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
+	stored()
 	return len(recs), nil
 }
 
 // prepare makes the records a source for osprey_batch and sums them for
 // each rollup.
-func prepare(recs []*store.Record) (*sessionBatch, []*rollup, error) {
-	src, err := newSessionBatch(recs)
+func prepare(recs []*store.Record, strs *dictionary) (*sessionBatch, []*rollup, error) {
+	src, err := newSessionBatch(recs, strs)
 	if err != nil {
 		return nil, nil, err
 	}
-	return src, newRollups(src), nil
+	return src, newRollups(src, strs), nil
 }
 
 type recordID struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
@@ -45,8 +46,9 @@ func TestTimeSpans(t *testing.T) {
 	}
 }
 
-// TestStringColumns stores a column as an ENUM in one batch (few values)
-// and as VARCHAR in the next (more than enumMax).
+// TestStringColumns stores a string column as an ENUM in one batch (few
+// values) and as VARCHAR in the next (more than enumMax), and a coded
+// column's new strings in the dictionary.
 func TestStringColumns(t *testing.T) {
 	ctx := context.Background()
 	st, err := Open(ctx, "")
@@ -58,15 +60,68 @@ func TestStringColumns(t *testing.T) {
 	for _, distinct := range []int{3, 2 * enumMax} {
 		batch := gen.Records(4 * enumMax)
 		for i := range batch {
+			batch[i].Tenant = fmt.Sprintf("t%d", i%distinct)
 			batch[i].Sensor = fmt.Sprintf("s%d", i%distinct)
 		}
 		if n, err := st.WriteSessions(ctx, batch); err != nil || n != len(batch) {
 			t.Fatalf("%d distinct: %d of %d written: %v", distinct, n, len(batch), err)
 		}
 	}
-	var n int
-	if err := st.SQL.QueryRowContext(ctx, "SELECT count(DISTINCT sensor) FROM sessions WHERE sensor LIKE 's%'").Scan(&n); err != nil || n != 2*enumMax {
-		t.Fatalf("%d distinct sensors stored, %v; want %d", n, err, 2*enumMax)
+	for _, q := range []string{
+		"SELECT count(DISTINCT tenant) FROM sessions WHERE tenant LIKE 't%'",
+		"SELECT count(DISTINCT s.value) FROM sessions JOIN strings AS s ON s.code = sensor WHERE s.value LIKE 's%'",
+	} {
+		var n int
+		if err := st.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 2*enumMax {
+			t.Errorf("%s: %d, %v; want %d", q, n, err, 2*enumMax)
+		}
+	}
+}
+
+// TestDictionary: the codes handed out for a batch whose transaction
+// fails are stored with the next batch, and a reopened store reads the
+// same strings back.
+func TestDictionary(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := storetest.NewGenerator(5)
+	failed := gen.Records(10)
+	for i := range failed {
+		failed[i].App = "lost-app"
+	}
+	st.SQL.ExecContext(ctx, "ALTER TABLE rollup_app RENAME TO rollup_app_gone")
+	if _, err := st.WriteSessions(ctx, failed); err == nil {
+		t.Fatal("write without rollup_app succeeded")
+	}
+	if _, err := st.SQL.ExecContext(ctx, "ALTER TABLE rollup_app_gone RENAME TO rollup_app"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.WriteSessions(ctx, gen.Records(10)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.WriteSessions(ctx, failed); err != nil || n != len(failed) {
+		t.Fatalf("%d of %d written again: %v", n, len(failed), err)
+	}
+	want := append([]string(nil), st.strings.values...)
+	st.Close()
+	if st, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if d := cmp.Diff(want, st.strings.values); d != "" {
+		t.Errorf("strings after reopening (-before +after):\n%s", d)
+	}
+	e, err := filter.Parse(`app = "lost-app"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.Search(ctx, store.SearchQuery{Scope: store.Scope{Tenant: failed[0].Tenant}, Filter: e, Limit: 100})
+	if err != nil || len(page.Sessions) != len(failed) {
+		t.Fatalf("%d sessions of lost-app, %v; want %d", len(page.Sessions), err, len(failed))
 	}
 }
 

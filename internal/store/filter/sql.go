@@ -15,8 +15,10 @@ type Dialect interface {
 	// equality), as 16-byte addresses; bind binds an argument and
 	// returns its placeholder.
 	AddrIn(column string, first, last [16]byte, bind func(any) string) string
-	// ArrayHas is "the list column contains the value".
-	ArrayHas(column, value string) string
+	// Text is "the string column holds the value", ArrayHas "the list
+	// column contains it" (a backend may store strings as codes).
+	Text(column, value string, bind func(any) string) string
+	ArrayHas(column, value string, bind func(any) string) string
 }
 
 // SQL compiles a checked expression to a WHERE condition over the
@@ -81,7 +83,9 @@ func (c *sqlCompiler) match(f *Field, v Value) string {
 	case v.Kind == KindString && v.Str == "":
 		return "(1 = 0)" // an empty string is no value, which matches nothing (no TRUE/FALSE in ClickHouse 18.16)
 	case f.Array:
-		return c.d.ArrayHas(f.Column, c.bind(v.Str))
+		return c.d.ArrayHas(f.Column, v.Str, c.bind)
+	case v.Kind == KindString:
+		return c.guard(f, c.d.Text(f.Column, v.Str, c.bind))
 	case v.Kind == KindAddr && v.IsPrefix():
 		p := Prefix16(v.Prefix)
 		return c.guard(f, c.d.AddrIn(f.Column, p.Addr().As16(), lastAddr(p).As16(), c.bind))

@@ -94,11 +94,16 @@ func tx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 // dialect is PostgreSQL's SQL.
 type dialect struct{ types *pgtype.Map }
 
-func (dialect) Param(n int) string            { return "$" + strconv.Itoa(n) }
-func (dialect) ArrayHas(col, v string) string { return "(" + v + " = ANY(" + col + "))" }
-func (dialect) Unnest(col string) string      { return "unnest(" + col + ")" }
-func (dialect) Addr(col string) string        { return col }
-func (dialect) SplitOr() bool                 { return false }
+func (dialect) Param(n int) string { return "$" + strconv.Itoa(n) }
+func (dialect) ArrayHas(col, v string, bind func(any) string) string {
+	return "(" + bind(v) + " = ANY(" + col + "))"
+}
+func (dialect) Text(col, v string, bind func(any) string) string { return col + " = " + bind(v) }
+func (dialect) Decode(_, e string) string                        { return e }
+func (dialect) TextScanner(dst *string) any                      { return dst }
+func (dialect) Unnest(col string) string                         { return "unnest(" + col + ")" }
+func (dialect) Addr(col string) string                           { return col }
+func (dialect) SplitOr() bool                                    { return false }
 func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
 	return filter.AddrBetween(col, first, last, func(a [16]byte) string { return bind(a[:]) })
 }

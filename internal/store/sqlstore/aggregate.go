@@ -18,13 +18,13 @@ import (
 // flow's first record) and time t. Without a filter, the dimensions kept
 // in rollups are read from them (pieces); grain is the coarsest time
 // bucket the caller can take, zero for any.
-func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duration, args []any) (from string, kind filter.Kind, _ []any, err error) {
+func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duration, args []any) (from string, fd *filter.Field, _ []any, err error) {
 	fd, ok := filter.Fields[dim]
 	if dim == "device" {
 		fd, ok = device, true
 	}
 	if !ok {
-		return "", 0, nil, fmt.Errorf("unknown dimension %q (a filter field, or device)", dim)
+		return "", nil, nil, fmt.Errorf("unknown dimension %q (a filter field, or device)", dim)
 	}
 	ps := []piece{{sc: sc}}
 	if f == nil {
@@ -40,7 +40,18 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 		}
 		parts = append(parts, part)
 	}
-	return "(" + unionAll(parts) + ") AS s", fd.Kind, args, nil
+	return "(" + unionAll(parts) + ") AS s", fd, args, nil
+}
+
+// decode is a grouped key e of field fd as its text (see Dialect.Decode).
+func (db *DB) decode(fd *filter.Field, e string) string {
+	if fd.Kind != filter.KindString {
+		return e
+	}
+	if fd.Ends != nil {
+		fd = fd.Ends[0] // both ends are stored alike
+	}
+	return db.D.Decode(fd.Column, e)
 }
 
 // fromSessions is the sessions' rows in sc as rows() gives them: a record
@@ -73,15 +84,15 @@ var device = &filter.Field{Name: "device", Kind: filter.KindString, Ends: []*fil
 	{Name: "dst.device", Kind: filter.KindString, Column: "resp_device"},
 }}
 
-// measure is the aggregate of a Measure over rows().
+// measure is the column of a Measure in rows().
 func measure(m store.Measure) (string, error) {
 	switch m {
 	case store.Bytes, "":
-		return "sum(b)", nil
+		return "b", nil
 	case store.Packets:
-		return "sum(p)", nil
+		return "p", nil
 	case store.Sessions:
-		return "sum(n)", nil
+		return "n", nil
 	}
 	return "", fmt.Errorf("unknown measure %q (bytes, packets or sessions)", m)
 }
@@ -96,11 +107,12 @@ func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error)
 	if err != nil {
 		return nil, err
 	}
-	from, kind, args, err := db.rows(q.Scope, q.Filter, q.Dimension, 0, nil)
+	from, fd, args, err := db.rows(q.Scope, q.Filter, q.Dimension, 0, nil)
 	if err != nil {
 		return nil, err
 	}
-	query := "SELECT k, sum(b), sum(p), sum(n) FROM " + from + " GROUP BY k ORDER BY " + ord + " DESC, k LIMIT " + strconv.Itoa(limit)
+	query := "SELECT " + db.decode(fd, "c") + " AS k, b, p, n FROM (SELECT k AS c, sum(b) AS b, sum(p) AS p, sum(n) AS n FROM " + from +
+		" GROUP BY c) AS g ORDER BY " + ord + " DESC, k LIMIT " + strconv.Itoa(limit)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("top: %w", err)
@@ -113,7 +125,7 @@ func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error)
 		if err := rows.Scan(&k, &r.Bytes, &r.Packets, &r.Sessions); err != nil {
 			return nil, fmt.Errorf("top: %w", err)
 		}
-		r.Key = keyText(k, kind)
+		r.Key = keyText(k, fd.Kind)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -194,12 +206,13 @@ func (db *DB) Series(ctx context.Context, q store.SeriesQuery) ([]store.Point, e
 		if dim == "" {
 			dim = "app"
 		}
-		var from string
-		from, kind, args, err = db.rows(q.Scope, q.Filter, dim, step, nil)
+		from, fd, a, err := db.rows(q.Scope, q.Filter, dim, step, nil)
 		if err != nil {
 			return nil, err
 		}
-		query = "SELECT " + db.D.Floor("t", stepUs) + " AS bucket, k, " + m + " AS v FROM " + from + " GROUP BY bucket, k ORDER BY bucket, k"
+		kind, args = fd.Kind, a
+		query = "SELECT bucket, " + db.decode(fd, "c") + " AS k, v FROM (SELECT " + db.D.Floor("t", stepUs) + " AS bucket, k AS c, sum(" + m +
+			") AS v FROM " + from + " GROUP BY bucket, c) AS g ORDER BY bucket, k"
 	}
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -278,28 +291,29 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	const cols = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
 	var query string
 	var args []any
+	col := "orig_segment" // the keys' column, for Decode
 	switch q.By {
 	case "segment", "":
 		if q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute) {
 			var w string
 			w, args = db.where(q.Scope, nil, false, "minute_us", nil)
-			query = "SELECT orig_segment AS a, resp_segment AS c, sum(bytes) AS b, sum(packets) AS p, sum(sessions) AS n FROM rollup_segment WHERE " + w + " GROUP BY a, c"
-			query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS r GROUP BY a, c"
+			query = "SELECT orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE " + w
 			break
 		}
 		var w string
 		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
-		query = "SELECT orig_segment AS a, resp_segment AS c, " + cols + " FROM sessions WHERE " + w
-		query = "SELECT a, c, " + m + " AS v FROM (" + query + ") AS s GROUP BY a, c"
+		query = "SELECT orig_segment AS x, resp_segment AS y, " + cols + " FROM sessions WHERE " + w
 	case "tag":
+		col = "orig_tags"
 		var w string
 		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
-		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS a, resp_tags, " + cols + " FROM sessions WHERE " + w
-		pairs := "SELECT a, " + db.D.Unnest("resp_tags") + " AS c, b, p, n FROM (" + inner + ") AS o"
-		query = "SELECT a, c, " + m + " AS v FROM (" + pairs + ") AS s GROUP BY a, c"
+		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS x, resp_tags, " + cols + " FROM sessions WHERE " + w
+		query = "SELECT x, " + db.D.Unnest("resp_tags") + " AS y, b, p, n FROM (" + inner + ") AS o"
 	default:
 		return nil, fmt.Errorf("matrix: by %q: segment or tag", q.By)
 	}
+	query = "SELECT x, y, sum(" + m + ") AS v FROM (" + query + ") AS s GROUP BY x, y"
+	query = "SELECT " + db.D.Decode(col, "x") + " AS a, " + db.D.Decode(col, "y") + " AS c, v FROM (" + query + ") AS g"
 	rows, err := db.SQL.QueryContext(ctx, query+" ORDER BY v DESC, a, c", args...)
 	if err != nil {
 		return nil, fmt.Errorf("matrix: %w", err)

@@ -15,8 +15,14 @@ type Dialect interface {
 	Floor(expr string, step int64) string
 	// Last is the value of v at the greatest t, as an aggregate.
 	Last(v, t string) string
-	// ListScanner scans a list column into *[]string or *[]uint16.
+	// ListScanner scans a list column into *[]string or *[]uint16, and
+	// TextScanner a string column into *string.
 	ListScanner(dst any) any
+	TextScanner(dst *string) any
+	// Decode is the string of a string column's value e in a grouped
+	// result: a backend that stores the column's strings as codes (see
+	// Text) turns them back here.
+	Decode(column, e string) string
 	// Where is the keyword of a search's conditions: WHERE, or PREWHERE
 	// where the engine can then read the wide rows of the matches only.
 	Where() string

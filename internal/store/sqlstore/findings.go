@@ -39,7 +39,7 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) (store.Finding
 		}
 	}
 	if q.Entity != "" {
-		conds = append(conds, db.D.ArrayHas("entities", db.bind(&args, q.Entity)))
+		conds = append(conds, db.D.ArrayHas("entities", q.Entity, func(v any) string { return db.bind(&args, v) }))
 	}
 	if q.MinSeverity != "" {
 		i := slices.Index(store.Severities, q.MinSeverity)

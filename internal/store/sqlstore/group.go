@@ -29,6 +29,8 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 	}
 	cols := make([]string, len(q.Dimensions))
 	keys := make([]string, len(q.Dimensions))
+	codes := make([]string, len(q.Dimensions))
+	named := make([]string, len(q.Dimensions))
 	kinds := make([]filter.Kind, len(q.Dimensions))
 	for i, dim := range q.Dimensions {
 		fd, ok := filter.Fields[dim]
@@ -36,7 +38,9 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 			return nil, fmt.Errorf("group: dimension %q is not a filter field of one value (src.segment, dst.port, proto, …)", dim)
 		}
 		keys[i] = "k" + strconv.Itoa(i)
-		cols[i] = db.column(fd) + " AS " + keys[i]
+		codes[i] = "c" + strconv.Itoa(i)
+		cols[i] = db.column(fd) + " AS " + codes[i]
+		named[i] = db.decode(fd, codes[i]) + " AS " + keys[i]
 		kinds[i] = fd.Kind
 	}
 	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
@@ -47,9 +51,10 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 		w, args = db.where(q.Scope, f, false, "end_us", args)
 		parts = append(parts, "SELECT "+strings.Join(cols, ", ")+", "+m+" FROM sessions WHERE "+w)
 	}
-	ks := strings.Join(keys, ", ")
-	query := "SELECT " + ks + ", sum(b), sum(p), sum(n) FROM (" + unionAll(parts) + ") AS s GROUP BY " + ks +
-		" ORDER BY " + ord + " DESC, " + ks + " LIMIT " + strconv.Itoa(limit)
+	cs := strings.Join(codes, ", ")
+	query := "SELECT " + cs + ", sum(b) AS b, sum(p) AS p, sum(n) AS n FROM (" + unionAll(parts) + ") AS s GROUP BY " + cs
+	query = "SELECT " + strings.Join(named, ", ") + ", b, p, n FROM (" + query + ") AS g ORDER BY " + ord + " DESC, " +
+		strings.Join(keys, ", ") + " LIMIT " + strconv.Itoa(limit)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("group: %w", err)
@@ -82,8 +87,11 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 // PairSeries reads rollup_segment minute by minute.
 func (db *DB) PairSeries(ctx context.Context, q store.PairSeriesQuery) ([]store.PairPoint, error) {
 	w, args := db.where(q.Scope, nil, false, "minute_us", nil)
-	rows, err := db.SQL.QueryContext(ctx, "SELECT minute_us, orig_segment, resp_segment, sum(bytes), sum(packets), sum(sessions) FROM rollup_segment WHERE "+
-		w+" GROUP BY minute_us, orig_segment, resp_segment ORDER BY minute_us, orig_segment, resp_segment", args...)
+	query := "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, sum(bytes) AS b, sum(packets) AS p, sum(sessions) AS n FROM rollup_segment WHERE " +
+		w + " GROUP BY t, x, y"
+	query = "SELECT t, " + db.D.Decode("orig_segment", "x") + " AS a, " + db.D.Decode("resp_segment", "y") + " AS c, b, p, n FROM (" +
+		query + ") AS g ORDER BY t, a, c"
+	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("pair series: %w", err)
 	}

@@ -209,14 +209,15 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	var msrc netip.Addr
 	var odev, rdev, mkind, ocountry, rcountry, detail string
 	var vni, oasn, rasn uint32
-	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, &s.EndReason, &s.Sensor, &s.Source, &startUs, &endUs,
-		addrScanner{&s.Orig.IP}, &s.Orig.Port, &s.Orig.MAC, &s.Orig.Asset, db.D.ListScanner(&s.Orig.Tags), &s.Orig.Segment, &odev,
-		addrScanner{&s.Resp.IP}, &s.Resp.Port, &s.Resp.MAC, &s.Resp.Asset, db.D.ListScanner(&s.Resp.Tags), &s.Resp.Segment, &rdev,
-		&s.Proto, &s.Transport, &s.Direction, &s.ConnState, &s.History,
+	t := db.D.TextScanner // strings a backend may keep as codes
+	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, t(&s.EndReason), t(&s.Sensor), t(&s.Source), &startUs, &endUs,
+		addrScanner{&s.Orig.IP}, &s.Orig.Port, t(&s.Orig.MAC), t(&s.Orig.Asset), db.D.ListScanner(&s.Orig.Tags), t(&s.Orig.Segment), &odev,
+		addrScanner{&s.Resp.IP}, &s.Resp.Port, t(&s.Resp.MAC), t(&s.Resp.Asset), db.D.ListScanner(&s.Resp.Tags), t(&s.Resp.Segment), &rdev,
+		&s.Proto, t(&s.Transport), t(&s.Direction), t(&s.ConnState), t(&s.History),
 		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
-		&s.App, db.D.ListScanner(&s.VLANs), &mkind, addrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
+		t(&s.App), db.D.ListScanner(&s.VLANs), &mkind, addrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
 		new(uint64), new(uint64), new(uint64), new(uint64),
-		&ocountry, &rcountry, &oasn, &rasn, db.D.ListScanner(new([]string)), new(string), new(string), &detail)
+		t(&ocountry), t(&rcountry), &oasn, &rasn, db.D.ListScanner(new([]string)), t(new(string)), new(string), &detail)
 	if err != nil {
 		return s, err
 	}
