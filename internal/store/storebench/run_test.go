@@ -134,8 +134,9 @@ func BenchmarkDashboard(b *testing.B) {
 func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs []query, idle []time.Duration, rate float64) float64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	// Through a store.Writer, as the pipeline writes: batches of the
-	// store's own size.
-	w := store.NewWriter(st, store.WriterConfig{})
+	// store's own size. Its queue may hold seconds of records when the
+	// reads stop: Close waits for them.
+	w := store.NewWriter(st, store.WriterConfig{Grace: 10 * time.Minute})
 	var written atomic.Int64 // accepted by the writer, for the pace
 	done := make(chan struct{})
 	go func() {
