@@ -18,22 +18,56 @@ const (
 	hourUs   = 60 * minuteUs
 )
 
-// rollupKey is one row of a rollup: b is empty but in a table of two key
-// columns (rollup_segment's second segment, rollup_ip_hour's address).
+// rollupKey is one row of a rollup, its strings as ids of the batch's
+// names: b is 0 but in a table of two key columns (rollup_segment's
+// second segment, rollup_ip_hour's address). Each record is summed
+// under six keys: ids hash faster than the strings (a quarter less time
+// summing).
 type rollupKey struct {
-	tenant string
-	bucket int64
-	a, b   string
+	bucket       int64
+	tenant, a, b uint32
 }
 
 type sums struct{ bytes, packets, sessions uint64 }
 
 // keyOf is a record's key in a rollup, by its index in the batch.
-type keyOf func(i int) (a, b string)
+type keyOf func(i int) (a, b uint32)
 
-// addrKey is the type of a key that is an address: 16 bytes in
-// rollupKey, stored as its two UBIGINT halves (dialect.AddrIn); codeKey
-// is a string stored as its code (see coded).
+// names are the strings of a batch's rollup keys, each given an id: the
+// empty string 0, an address as its 16 bytes, a side as one byte.
+type names struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func newNames() *names { return &names{ids: map[string]uint32{"": 0}, strs: []string{""}} }
+
+func (n *names) id(s string) uint32 {
+	id, ok := n.ids[s]
+	if !ok {
+		id = uint32(len(n.strs))
+		n.ids[s] = id
+		n.strs = append(n.strs, s)
+	}
+	return id
+}
+
+// column is the ids of a string column's values, by record.
+func (n *names) column(vals []string) []uint32 {
+	out := make([]uint32, len(vals))
+	for i, v := range vals {
+		if i > 0 && v == vals[i-1] {
+			out[i] = out[i-1]
+		} else {
+			out[i] = n.id(v)
+		}
+	}
+	return out
+}
+
+// addrKey is the type of a key that is an address: 16 bytes in names,
+// stored as its two UBIGINT halves (dialect.AddrIn); codeKey is a string
+// stored as its code (see coded).
 const (
 	addrKey = duckdb.TYPE_UHUGEINT
 	codeKey = duckdb.TYPE_UINTEGER
@@ -51,33 +85,37 @@ type rollup struct {
 	ends             []keyOf
 	finer            *rollup
 	rows             map[rollupKey]*sums
+	names            *names
 	strings          *dictionary
 }
 
 // newRollups are the rollups (sqlstore's rollups.go reads them), summed
 // over b.
 func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
+	ns := newNames()
 	text := func(col string) keyOf {
-		v := b.text(col)
-		return func(i int) (string, string) { return v[i], "" }
+		v := ns.column(b.text(col))
+		return func(i int) (uint32, uint32) { return v[i], 0 }
 	}
 	pair := func(x, y string) keyOf {
-		v, w := b.text(x), b.text(y)
-		return func(i int) (string, string) { return v[i], w[i] }
+		v, w := ns.column(b.text(x)), ns.column(b.text(y))
+		return func(i int) (uint32, uint32) { return v[i], w[i] }
 	}
-	addrs := map[netip.Addr]string{} // a batch has few addresses, each in many records
+	addrs := map[netip.Addr]uint32{} // a batch has few addresses, each in many records
 	side := func(n byte, ip func(*store.Record) netip.Addr) keyOf {
-		return func(i int) (string, string) {
+		sid := ns.id(string([]byte{n}))
+		return func(i int) (uint32, uint32) {
 			a := ip(b.recs[i])
-			s, ok := addrs[a]
+			id, ok := addrs[a]
 			if !ok {
-				s = string(store.Addr16(a))
-				addrs[a] = s
+				id = ns.id(string(store.Addr16(a)))
+				addrs[a] = id
 			}
-			return string([]byte{n}), s
+			return sid, id
 		}
 	}
-	str, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_UTINYINT
+	u8 := duckdb.TYPE_UTINYINT
+	str := duckdb.TYPE_VARCHAR
 	devices := &rollup{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str},
 		ends: []keyOf{text("orig_device"), text("resp_device")}}
 	out := []*rollup{
@@ -91,14 +129,15 @@ func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
 			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
 		}},
 	}
+	tenants := ns.column(b.text("tenant"))
 	for _, u := range out { // finer tables come first
-		u.strings = strs
-		u.add(b.recs)
+		u.names, u.strings = ns, strs
+		u.add(b.recs, tenants)
 	}
 	return out
 }
 
-func (u *rollup) add(recs []*store.Record) {
+func (u *rollup) add(recs []*store.Record, tenants []uint32) {
 	u.rows = make(map[rollupKey]*sums, len(recs)/4)
 	if u.finer != nil {
 		for k, v := range u.finer.rows {
@@ -109,7 +148,7 @@ func (u *rollup) add(recs []*store.Record) {
 	}
 	for _, end := range u.ends {
 		for i, r := range recs {
-			k := rollupKey{tenant: r.Tenant, bucket: sqlstore.Micros(r.End) / u.unit * u.unit}
+			k := rollupKey{tenant: tenants[i], bucket: sqlstore.Micros(r.End) / u.unit * u.unit}
 			k.a, k.b = end(i)
 			v := sums{bytes: r.Delta.OrigBytes + r.Delta.RespBytes, packets: r.Delta.OrigPkts + r.Delta.RespPkts}
 			if r.Seq == 0 {
@@ -139,11 +178,12 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 		if err != nil {
 			return err
 		}
+		var tenant string
 		var k rollupKey
 		var v sums
 		var keys [2]any
 		var hi, lo uint64
-		dst := []any{&k.tenant, &k.bucket}
+		dst := []any{&tenant, &k.bucket}
 		for i, t := range u.types {
 			if t == addrKey {
 				dst = append(dst, &hi, &lo)
@@ -158,23 +198,25 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 				rows.Close()
 				return err
 			}
-			if k.a, err = u.keyText(keys[0]); err == nil {
-				k.b, err = u.keyText(keys[1])
+			var a, b string
+			if a, err = u.keyText(keys[0]); err == nil {
+				b, err = u.keyText(keys[1])
 			}
 			if err != nil {
 				rows.Close()
 				return err
 			}
 			if u.types[len(u.types)-1] == addrKey {
-				k.b = addrText(hi, lo)
+				b = addrText(hi, lo)
 			}
+			k.tenant, k.a, k.b = u.names.id(tenant), u.names.id(a), u.names.id(b)
 			u.sum(k, v)
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
-	src := &rollupRows{types: u.types, strings: u.strings}
+	src := &rollupRows{types: u.types, names: u.names, strings: u.strings}
 	for k, v := range u.rows {
 		src.keys = append(src.keys, k)
 		src.sums = append(src.sums, *v)
@@ -210,6 +252,7 @@ type rollupRows struct {
 	types   []duckdb.Type
 	keys    []rollupKey
 	sums    []sums
+	names   *names
 	strings *dictionary
 }
 
@@ -234,15 +277,15 @@ func (s *rollupRows) columns() []duckdb.ColumnInfo {
 func (s *rollupRows) fill(c duckdb.DataChunk, from, to int) error {
 	for i := from; i < to; i++ {
 		k, v, row := &s.keys[i], &s.sums[i], i-from
-		err := duckdb.SetChunkValue(c, 0, row, bytesOf(k.tenant))
+		err := duckdb.SetChunkValue(c, 0, row, bytesOf(s.names.strs[k.tenant]))
 		if err == nil {
 			err = duckdb.SetChunkValue(c, 1, row, k.bucket)
 		}
 		col := 2
 		for j, t := range s.types {
-			key := k.a
+			key := s.names.strs[k.a]
 			if j == 1 {
-				key = k.b
+				key = s.names.strs[k.b]
 			}
 			switch {
 			case err != nil:
