@@ -18,8 +18,14 @@ import (
 // WriteSessions drops the records already stored (and repeats within
 // the batch), then stores the rest in sessions and adds them to the
 // rollups, in one transaction: a retried batch, or one that failed
-// half-way, never counts twice.
-func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (int, error) {
+// half-way, never counts twice. The batch is written at a lower CPU
+// priority than the queries (background).
+func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (n int, err error) {
+	background(func() { n, err = s.writeSessions(ctx, batch) })
+	return n, err
+}
+
+func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, error) {
 	if len(batch) == 0 {
 		return 0, nil
 	}
