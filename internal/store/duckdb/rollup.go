@@ -84,7 +84,9 @@ type rollup struct {
 	types            []duckdb.Type
 	ends             []keyOf
 	finer            *rollup
-	rows             map[rollupKey]*sums
+	index            map[rollupKey]int // into keys and sums: no pointer for the GC to follow
+	keys             []rollupKey
+	sums             []sums
 	names            *names
 	strings          *dictionary
 }
@@ -138,11 +140,11 @@ func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
 }
 
 func (u *rollup) add(recs []*store.Record, tenants []uint32) {
-	u.rows = make(map[rollupKey]*sums, len(recs)/4)
+	u.index, u.keys, u.sums = make(map[rollupKey]int, len(recs)/4), nil, nil
 	if u.finer != nil {
-		for k, v := range u.finer.rows {
+		for i, k := range u.finer.keys {
 			k.bucket = k.bucket / u.unit * u.unit
-			u.sum(k, *v)
+			u.sum(k, u.finer.sums[i])
 		}
 		return
 	}
@@ -160,11 +162,14 @@ func (u *rollup) add(recs []*store.Record, tenants []uint32) {
 }
 
 func (u *rollup) sum(k rollupKey, v sums) {
-	if s := u.rows[k]; s != nil {
+	if i, ok := u.index[k]; ok {
+		s := &u.sums[i]
 		s.bytes, s.packets, s.sessions = s.bytes+v.bytes, s.packets+v.packets, s.sessions+v.sessions
 		return
 	}
-	u.rows[k] = &v
+	u.index[k] = len(u.keys)
+	u.keys = append(u.keys, k)
+	u.sums = append(u.sums, v)
 }
 
 // store merges the batch's sums into the table, keeping one row per
@@ -216,11 +221,7 @@ func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]i
 			return err
 		}
 	}
-	src := &rollupRows{types: u.types, names: u.names, strings: u.strings}
-	for k, v := range u.rows {
-		src.keys = append(src.keys, k)
-		src.sums = append(src.sums, *v)
-	}
+	src := &rollupRows{types: u.types, keys: u.keys, sums: u.sums, names: u.names, strings: u.strings}
 	return b.insert(ctx, tx, fmt.Sprintf("INSERT INTO %s SELECT * FROM osprey_batch(%%d)", u.table), src)
 }
 
