@@ -43,13 +43,16 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
-	s.mu.Lock() // from the lookup to the commit, so that the lookup stays exact
+	defer func() { src.release() }() // src as it is at the end
+	// From the lookup to the commit, so that the lookup stays exact.
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := len(recs)
 	if recs, err = s.unstored(ctx, c, recs, spans); err != nil || len(recs) == 0 {
 		return 0, err
 	}
 	if len(recs) < n {
+		src.release()
 		if src, rollups, err = prepare(recs, s.strings); err != nil {
 			return 0, fmt.Errorf("write sessions: %w", err)
 		}
