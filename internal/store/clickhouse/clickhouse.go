@@ -149,7 +149,7 @@ func (s *Store) Close() error {
 }
 
 // dialect is ClickHouse's SQL.
-type dialect struct{}
+type dialect struct{ sqlstore.PlainText }
 
 func (dialect) Param(int) string { return "?" }
 
@@ -163,12 +163,9 @@ func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) s
 func (dialect) ArrayHas(col, v string, bind func(any) string) string {
 	return "has(" + col + ", " + bind(v) + ")"
 }
-func (dialect) Text(col, v string, bind func(any) string) string { return col + " = " + bind(v) }
-func (dialect) Decode(_, e string) string                        { return e }
-func (dialect) TextScanner(dst *string) any                      { return dst }
-func (dialect) Unnest(col string) string                         { return "arrayJoin(" + col + ")" }
-func (dialect) Addr(col string) string                           { return col }
-func (dialect) SplitOr() bool                                    { return false }
+func (dialect) Unnest(col string) string { return "arrayJoin(" + col + ")" }
+func (dialect) Addr(col string) string   { return col }
+func (dialect) SplitOr() bool            { return false }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)
 	return "(intDiv(" + e + ", " + n + ") * " + n + ")"

@@ -37,10 +37,40 @@ const stringsTable = 5
 // table. A failed commit leaves its codes to the next one, so a code in
 // a stored row is always in the table. Code 0 is the empty string.
 type dictionary struct {
-	mu     sync.RWMutex
-	codes  map[string]uint32
-	values []string
+	mu sync.RWMutex
+	names
 	stored int
+}
+
+// names gives each string an id, in order: 0 is the empty string.
+type names struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func newNames() names { return names{ids: map[string]uint32{"": 0}, strs: []string{""}} }
+
+func (n *names) id(s string) uint32 {
+	id, ok := n.ids[s]
+	if !ok {
+		id = uint32(len(n.strs))
+		n.ids[s] = id
+		n.strs = append(n.strs, s)
+	}
+	return id
+}
+
+// column is the ids of a column's values, by record.
+func (n *names) column(vals []string) []uint32 {
+	out := make([]uint32, len(vals))
+	for i, v := range vals {
+		if i > 0 && v == vals[i-1] {
+			out[i] = out[i-1]
+		} else {
+			out[i] = n.id(v)
+		}
+	}
+	return out
 }
 
 // load reads the strings table.
@@ -50,33 +80,28 @@ func (d *dictionary) load(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("strings: %w", err)
 	}
 	defer rows.Close()
-	d.codes, d.values = map[string]uint32{}, nil
-	for rows.Next() {
+	d.names = newNames()
+	for n := uint32(0); rows.Next(); n++ {
 		var c uint32
 		var v string
 		if err := rows.Scan(&c, &v); err != nil {
 			return fmt.Errorf("strings: %w", err)
 		}
-		if int(c) != len(d.values) {
-			return fmt.Errorf("strings: code %d after %d codes", c, len(d.values))
+		if c != n || (c == 0) != (v == "") || (c > 0 && d.id(v) != c) {
+			return fmt.Errorf("strings: code %d (%q) where code %d was due, or a repeated string", c, v, n)
 		}
-		d.codes[v] = c
-		d.values = append(d.values, v)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("strings: %w", err)
 	}
-	if len(d.values) == 0 || d.values[0] != "" {
-		return fmt.Errorf("strings: code 0 is not the empty string")
-	}
-	d.stored = len(d.values)
+	d.stored = len(d.strs)
 	return nil
 }
 
 // code is v's code; ok is false for a string no session holds.
 func (d *dictionary) code(v string) (c uint32, ok bool) {
 	d.mu.RLock()
-	c, ok = d.codes[v]
+	c, ok = d.ids[v]
 	d.mu.RUnlock()
 	return c, ok
 }
@@ -88,30 +113,24 @@ func (d *dictionary) add(v string) uint32 {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	c, ok := d.codes[v]
-	if !ok {
-		c = uint32(len(d.values))
-		d.codes[v] = c
-		d.values = append(d.values, v)
-	}
-	return c
+	return d.id(v)
 }
 
 // value is the string of a code.
 func (d *dictionary) value(c uint32) (string, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	if int(c) >= len(d.values) {
-		return "", fmt.Errorf("string code %d not in the dictionary (%d codes)", c, len(d.values))
+	if int(c) >= len(d.strs) {
+		return "", fmt.Errorf("string code %d not in the dictionary (%d codes)", c, len(d.strs))
 	}
-	return d.values[c], nil
+	return d.strs[c], nil
 }
 
 // store inserts the codes not in the table yet, in the batch's
 // transaction; commit marks them stored once it has committed.
 func (d *dictionary) store(ctx context.Context, tx *sql.Tx) (commit func(), err error) {
 	d.mu.RLock()
-	from, vals := d.stored, d.values[d.stored:]
+	from, vals := d.stored, d.strs[d.stored:]
 	d.mu.RUnlock()
 	const per = 500 // rows an INSERT, bound as parameters
 	for i := 0; i < len(vals); i += per {

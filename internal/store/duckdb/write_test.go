@@ -106,13 +106,13 @@ func TestDictionary(t *testing.T) {
 	if n, err := st.WriteSessions(ctx, failed); err != nil || n != len(failed) {
 		t.Fatalf("%d of %d written again: %v", n, len(failed), err)
 	}
-	want := append([]string(nil), st.strings.values...)
+	want := append([]string(nil), st.strings.strs...)
 	st.Close()
 	if st, err = Open(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if d := cmp.Diff(want, st.strings.values); d != "" {
+	if d := cmp.Diff(want, st.strings.strs); d != "" {
 		t.Errorf("strings after reopening (-before +after):\n%s", d)
 	}
 	e, err := filter.Parse(`app = "lost-app"`)

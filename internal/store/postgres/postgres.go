@@ -30,7 +30,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{DB: &sqlstore.DB{SQL: db, D: dialect{pgtype.NewMap()}}}
+	s := &Store{DB: &sqlstore.DB{SQL: db, D: dialect{types: pgtype.NewMap()}}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -92,18 +92,18 @@ func tx(ctx context.Context, db *sql.DB, f func(*sql.Tx) error) error {
 }
 
 // dialect is PostgreSQL's SQL.
-type dialect struct{ types *pgtype.Map }
+type dialect struct {
+	sqlstore.PlainText
+	types *pgtype.Map
+}
 
 func (dialect) Param(n int) string { return "$" + strconv.Itoa(n) }
 func (dialect) ArrayHas(col, v string, bind func(any) string) string {
 	return "(" + bind(v) + " = ANY(" + col + "))"
 }
-func (dialect) Text(col, v string, bind func(any) string) string { return col + " = " + bind(v) }
-func (dialect) Decode(_, e string) string                        { return e }
-func (dialect) TextScanner(dst *string) any                      { return dst }
-func (dialect) Unnest(col string) string                         { return "unnest(" + col + ")" }
-func (dialect) Addr(col string) string                           { return col }
-func (dialect) SplitOr() bool                                    { return false }
+func (dialect) Unnest(col string) string { return "unnest(" + col + ")" }
+func (dialect) Addr(col string) string   { return col }
+func (dialect) SplitOr() bool            { return false }
 func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
 	return filter.AddrBetween(col, first, last, func(a [16]byte) string { return bind(a[:]) })
 }

@@ -41,3 +41,11 @@ type Dialect interface {
 	// that a read sees only each entry's newest version.
 	Latest(table string) string
 }
+
+// PlainText is the string methods of a Dialect for a backend that stores
+// strings as they are.
+type PlainText struct{}
+
+func (PlainText) Text(col, v string, bind func(any) string) string { return col + " = " + bind(v) }
+func (PlainText) Decode(_, e string) string                        { return e }
+func (PlainText) TextScanner(dst *string) any                      { return dst }
