@@ -33,7 +33,7 @@ func openStore(ctx context.Context, cfg config.Config, dir string, create bool) 
 		if threads == 0 && !create {
 			threads = runtime.GOMAXPROCS(0) // nothing ingests here: every core to the queries
 		}
-		return duckdb.OpenWith(ctx, dir, duckdb.Options{Threads: threads})
+		return duckdb.OpenWith(ctx, dir, duckdb.Options{Threads: threads, MemoryLimit: cfg.Store.DuckDB.MemoryLimit})
 	}
 	c := cfg.Store.ClickHouse
 	return clickhouse.Open(ctx, clickhouse.Options{Addr: c.Addr, Database: c.Database, Username: c.Username,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -42,8 +43,12 @@ type Store struct {
 
 // DuckDB tunes the embedded store.
 type DuckDB struct {
-	Threads int `yaml:"threads"` // 0: all cores but one, at least one
+	Threads     int    `yaml:"threads"`      // 0: all cores but one, at least one
+	MemoryLimit string `yaml:"memory_limit"` // "": DuckDB's own, 80 % of RAM
 }
+
+// memoryLimit is a size DuckDB's memory_limit takes.
+var memoryLimit = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?([KMGT]i?B|B)$`)
 
 // ClickHouse is a server or cluster reached over the native protocol.
 type ClickHouse struct {
@@ -295,6 +300,9 @@ func (c Config) Validate() error {
 	}
 	if c.Store.DuckDB.Threads < 0 {
 		bad("store.duckdb.threads", "must be 0 (all cores but one) or more, got %d", c.Store.DuckDB.Threads)
+	}
+	if m := c.Store.DuckDB.MemoryLimit; m != "" && !memoryLimit.MatchString(m) {
+		bad("store.duckdb.memory_limit", "must be a size such as 4GB or 512MiB, got %q", m)
 	}
 	if c.Store.BatchSize < 0 {
 		bad("store.batch_size", "must be 0 (the backend's own) or more, got %d", c.Store.BatchSize)

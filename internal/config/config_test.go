@@ -69,6 +69,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"validation", "meter:\n  idle_udp: 0s\n", "meter.idle_udp: must be a positive duration"},
 		{"bad port", "decode:\n  vxlan_ports: [0]\n", "decode.vxlan_ports[0]: port 0"},
 		{"bad level", "log: {level: loud}\n", "log.level: must be"},
+		{"memory limit", "store: {duckdb: {memory_limit: lots}}\n", "store.duckdb.memory_limit: must be a size"},
 		{"inline unknown", "collect:\n  netflow:\n    ipfx: [':4739']\n", "osprey.yaml:3: collect.netflow.ipfx: unknown key"},
 		{"inline key", "collect:\n  netflow: {ipfix: [nowhere]}\n", "collect.netflow.ipfix[0]:"},
 		{"flow logs", "collect:\n  flow_logs: {paths: [logs], poll: 0s}\n", "collect.flow_logs.poll: must be"},

@@ -150,3 +150,25 @@ func TestThreads(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	limit := func(opt Options) string {
+		st, err := OpenWith(ctx, t.TempDir(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var v string
+		if err := st.SQL.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := limit(Options{MemoryLimit: "1GiB"}); got != "1.0 GiB" {
+		t.Errorf("memory_limit %q with 1GiB, want 1.0 GiB", got)
+	}
+	if got := limit(Options{}); got == "1.0 GiB" {
+		t.Errorf("memory_limit %q by default, want DuckDB's own", got)
+	}
+}
