@@ -12,14 +12,14 @@ import (
 // coded are the sessions columns (and lists) that hold strings of few
 // distinct values as codes of one dictionary, the strings table. DuckDB
 // stores a VARCHAR row at several times the CPU of an integer one:
-// copying one batch into sessions took 2.2× as long with these columns as
-// strings (docs/benchmarks.md, store section). uid, community_id,
+// copying one batch into sessions took 2.2× as long with these columns
+// as strings (docs/benchmarks.md, store section). uid, community_id,
 // server_name and detail stay strings (nearly one value a session), and
 // so do tenant (every query's condition), mirror_kind (filter.Field's
-// Present tests it against ”) and the device names (an address for
-// every end without an asset: the dictionary would grow with the
-// Internet). rollup_app and rollup_segment key by the same codes, so
-// that their rows and the sessions' union alike.
+// Present compares it with the empty string) and the device names (an
+// address for every end without an asset: the dictionary would grow
+// with the Internet). rollup_app and rollup_segment key by the same
+// codes, so that their rows and the sessions' union alike.
 var coded = map[string]bool{
 	"end_reason": true, "sensor": true, "source": true,
 	"orig_mac": true, "orig_asset": true, "orig_tags": true, "orig_segment": true,
