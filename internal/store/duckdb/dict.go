@@ -3,10 +3,13 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 )
 
 // coded are the sessions columns (and lists) that hold strings of few
@@ -203,4 +206,33 @@ func (d *dictionary) codeLists(vals []string) {
 		}
 		vals[i] = c
 	}
+}
+
+// register defines osprey_text(code), the string of a code, on the
+// database of c. It reads the dictionary in memory: decoding by a join
+// with the strings table scanned all of it for every query, 1 ms at
+// 1 000 strings and 54 ms at a million.
+func (d *dictionary) register(c *sql.Conn) error {
+	code, err := duckdb.NewTypeInfo(duckdb.TYPE_UINTEGER)
+	if err != nil {
+		return err
+	}
+	text, err := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	if err != nil {
+		return err
+	}
+	return duckdb.RegisterScalarUDF(c, "osprey_text", textFunc{d, code, text})
+}
+
+type textFunc struct {
+	d          *dictionary
+	code, text duckdb.TypeInfo
+}
+
+func (f textFunc) Config() duckdb.ScalarFuncConfig {
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{f.code}, ResultTypeInfo: f.text}
+}
+
+func (f textFunc) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(v []driver.Value) (any, error) { return f.d.text(v[0]) }}
 }

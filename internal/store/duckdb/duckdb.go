@@ -119,6 +119,9 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 		c, err := db.Conn(ctx)
 		if err == nil && i == 0 {
 			err = s.batches.register(c) // for the database, not only c
+			if err == nil {
+				err = s.strings.register(c)
+			}
 		}
 		if err == nil {
 			for _, q := range []string{
@@ -253,7 +256,7 @@ func (dialect) Decode(col, e string) string {
 	if !coded[col] {
 		return e
 	}
-	return "(SELECT value FROM strings WHERE code = " + e + ")"
+	return "osprey_text(" + e + ")"
 }
 
 // Addr is an address's two halves as one 128-bit integer (see AddrIn).
