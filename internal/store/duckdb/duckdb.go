@@ -228,24 +228,24 @@ func (dialect) Floor(e string, step int64) string {
 }
 func (dialect) Last(v, t string) string { return "arg_max(" + v + ", " + t + ")" }
 
-// Text compares a coded column with the string's code: a string not in
-// the dictionary is in no session.
+// Text compares a string column with a value, ArrayHas looks for it in
+// a list column; a coded column holds the value's code.
 func (d dialect) Text(col, v string, bind func(any) string) string {
-	if !coded[col] {
-		return col + " = " + bind(v)
-	}
-	if c, ok := d.strings.code(v); ok {
-		return col + " = " + bind(c)
-	}
-	return "(1 = 0)"
+	return d.withValue(col, v, bind, func(p string) string { return col + " = " + p })
 }
 
 func (d dialect) ArrayHas(col, v string, bind func(any) string) string {
+	return d.withValue(col, v, bind, func(p string) string { return "list_contains(" + col + ", " + p + ")" })
+}
+
+// withValue is cond of v bound as col holds it: a string not in the
+// dictionary is in no session.
+func (d dialect) withValue(col, v string, bind func(any) string, cond func(string) string) string {
 	if !coded[col] {
-		return "list_contains(" + col + ", " + bind(v) + ")"
+		return cond(bind(v))
 	}
 	if c, ok := d.strings.code(v); ok {
-		return "list_contains(" + col + ", " + bind(c) + ")"
+		return cond(bind(c))
 	}
 	return "(1 = 0)"
 }

@@ -19,10 +19,10 @@ const (
 )
 
 // rollupKey is one row of a rollup, its strings as ids of the batch's
-// names (an address as its 16 bytes, a side as one byte): b is 0 but in a table of two key columns (rollup_segment's
-// second segment, rollup_ip_hour's address). Each record is summed
-// under six keys: ids hash faster than the strings (a quarter less time
-// summing).
+// names (an address as its 16 bytes, a side as one byte): b is 0 but in
+// a table of two key columns (rollup_segment's second segment,
+// rollup_ip_hour's address). Each record is summed under six keys: ids
+// hash faster than the strings (a quarter less time summing).
 type rollupKey struct {
 	bucket       int64
 	tenant, a, b uint32

@@ -21,14 +21,13 @@ import (
 // half-way, never counts twice. The batch is written at a lower CPU
 // priority than the queries (background).
 func (s *Store) WriteSessions(ctx context.Context, batch []store.Record) (n int, err error) {
-	background(func() { n, err = s.writeSessions(ctx, batch) })
+	if len(batch) > 0 {
+		background(func() { n, err = s.writeSessions(ctx, batch) })
+	}
 	return n, err
 }
 
 func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, error) {
-	if len(batch) == 0 {
-		return 0, nil
-	}
 	c, release, err := s.writer(ctx)
 	if err != nil {
 		return 0, err

@@ -209,7 +209,9 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 	var msrc netip.Addr
 	var odev, rdev, mkind, ocountry, rcountry, detail string
 	var vni, oasn, rasn uint32
-	t := db.D.TextScanner // strings a backend may keep as codes
+	// Strings a backend may keep as codes go through t; intel, flow_action
+	// and server_name are derived from the detail and read back through it.
+	t := db.D.TextScanner
 	err := rows.Scan(&s.Tenant, &day, &s.UID, &s.Seq, &s.Final, t(&s.EndReason), t(&s.Sensor), t(&s.Source), &startUs, &endUs,
 		addrScanner{&s.Orig.IP}, &s.Orig.Port, t(&s.Orig.MAC), t(&s.Orig.Asset), db.D.ListScanner(&s.Orig.Tags), t(&s.Orig.Segment), &odev,
 		addrScanner{&s.Resp.IP}, &s.Resp.Port, t(&s.Resp.MAC), t(&s.Resp.Asset), db.D.ListScanner(&s.Resp.Tags), t(&s.Resp.Segment), &rdev,
@@ -217,7 +219,7 @@ func (db *DB) scanSession(rows *sql.Rows) (schema.Session, error) {
 		&s.OrigPkts, &s.RespPkts, &s.OrigBytes, &s.RespBytes, &s.OrigIPBytes, &s.RespIPBytes, &s.MissedBytes,
 		t(&s.App), db.D.ListScanner(&s.VLANs), &mkind, addrScanner{&msrc}, &vni, db.D.ListScanner(&s.TunnelParents), &s.CommunityID,
 		new(uint64), new(uint64), new(uint64), new(uint64),
-		t(&ocountry), t(&rcountry), &oasn, &rasn, db.D.ListScanner(new([]string)), t(new(string)), new(string), &detail)
+		t(&ocountry), t(&rcountry), &oasn, &rasn, new(any), new(any), new(any), &detail)
 	if err != nil {
 		return s, err
 	}
