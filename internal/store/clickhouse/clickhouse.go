@@ -175,7 +175,7 @@ func (dialect) Last(v, t string) string { return "argMax(" + v + ", " + t + ")" 
 // Where is PREWHERE: ClickHouse reads the condition's columns first and
 // the other forty-odd only for the rows that match.
 func (dialect) Where() string           { return "PREWHERE" }
-func (dialect) WideTopN() bool          { return false }
+func (dialect) PageByFilter() bool      { return false }
 func (dialect) Latest(t string) string  { return t + " FINAL" } // ReplacingMergeTree
 func (dialect) ListScanner(dst any) any { return listScanner{dst} }
 

@@ -292,7 +292,7 @@ func halves(a [16]byte) (hi, lo uint64) {
 
 func (dialect) Where() string          { return "WHERE" }
 func (dialect) SplitOr() bool          { return true }
-func (dialect) WideTopN() bool         { return true }
+func (dialect) PageByFilter() bool     { return true }
 func (dialect) Latest(t string) string { return t }
 
 func (d dialect) ListScanner(dst any) any     { return listScanner{dst, d.strings} }

@@ -114,7 +114,7 @@ func (dialect) Floor(e string, step int64) string {
 func (dialect) Last(v, t string) string { return "(array_agg(" + v + " ORDER BY " + t + " DESC))[1]" }
 
 func (dialect) Where() string          { return "WHERE" }
-func (dialect) WideTopN() bool         { return false }
+func (dialect) PageByFilter() bool     { return false }
 func (dialect) Latest(t string) string { return t }
 
 // ListScanner scans arrays with pgx's types; empty lists stay nil, as the

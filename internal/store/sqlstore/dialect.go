@@ -26,11 +26,11 @@ type Dialect interface {
 	// Where is the keyword of a search's conditions: WHERE, or PREWHERE
 	// where the engine can then read the wide rows of the matches only.
 	Where() string
-	// WideTopN says the engine reads the other columns of an ORDER BY …
-	// LIMIT's rows only once the top rows are known (DuckDB's late
-	// materialisation): a search then reads its page's rows with its
-	// own query narrowed to the page's span, rather than by uid.
-	WideTopN() bool
+	// PageByFilter says a search reads its page's rows by its own
+	// conditions narrowed to the page's span, rather than by uid: the
+	// engine then reads the other columns only of the rows where the
+	// filter holds (DuckDB).
+	PageByFilter() bool
 	// Addr reads an address column (orig_ip, a rollup's ip) as one value
 	// that addrScanner takes, ordered as the address's 16 bytes.
 	Addr(column string) string
