@@ -19,6 +19,7 @@ type Generator struct {
 	zipf  *rand.Zipf
 	now   time.Time
 	Every time.Duration // time between consecutive records (default 8.64 ms: 10 M a day)
+	UIDs  string        // the uids' first letter (default G)
 	n     int
 	long  []schema.Session // flows awaiting their final record
 }
@@ -26,8 +27,11 @@ type Generator struct {
 // NewGenerator starts a deterministic stream.
 func NewGenerator(seed uint64) *Generator {
 	rng := rand.New(rand.NewPCG(seed, seed+1))
-	return &Generator{rng: rng, zipf: rand.NewZipf(rng, 1.2, 1, 1999), now: Base, Every: 8640 * time.Microsecond}
+	return &Generator{rng: rng, zipf: rand.NewZipf(rng, 1.2, 1, 1999), now: Base, Every: 8640 * time.Microsecond, UIDs: "G"}
 }
+
+// From makes the stream go on from t rather than Base.
+func (g *Generator) From(t time.Time) { g.now = t }
 
 var (
 	genSegments = []string{"iot-cameras", "iot-hvac", "ot-plc", "corp", "prod-web", "prod-db"}
@@ -74,7 +78,7 @@ func (g *Generator) session() schema.Session {
 	dur := time.Duration(g.rng.ExpFloat64() * float64(20*time.Second))
 	pk := uint64(2 + g.rng.IntN(40))
 	s := schema.Session{
-		Version: schema.SessionVersion, UID: fmt.Sprintf("G%010d", g.n), Final: true, EndReason: "fin",
+		Version: schema.SessionVersion, UID: fmt.Sprintf("%s%010d", g.UIDs, g.n), Final: true, EndReason: "fin",
 		Tenant: "default", Sensor: "bench", Source: "vxlan", Start: g.now.Add(-dur).Truncate(time.Microsecond), End: g.now,
 		Orig: schema.Endpoint{IP: netip.AddrFrom4([4]byte{10, byte(seg), byte(dev >> 8), byte(dev)}), Port: uint16(32768 + g.rng.IntN(28000)),
 			Tags: genTags[seg], Segment: genSegments[seg]},
