@@ -77,9 +77,12 @@ func dashboard(end time.Time) []query {
 // records, about 1.5 µs each, included).
 func load(b *testing.B, st store.Store, n int) (float64, time.Time) {
 	gen := storetest.NewGenerator(7)
-	gen.Every = 24 * time.Hour / time.Duration(n) * 2 // the data spans two days
+	gen.Every = spacing(n)
 	return write(b, st, gen, n)
 }
+
+// spacing is the time between n loaded records: they span two days.
+func spacing(n int) time.Duration { return 24 * time.Hour / time.Duration(n) * 2 }
 
 // write stores n records of gen through a store.Writer and returns rows/s
 // and the last record's end.

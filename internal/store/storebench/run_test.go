@@ -109,11 +109,12 @@ func BenchmarkDashboard(b *testing.B) {
 	w.Flush()
 	if duck != nil {
 		b.ReportMetric(results["duckdb"].ingest, "duckdb-rows/s")
-		// The reads are a live dashboard's: the writer stores records that
-		// follow the loaded ones, and the window read ends two minutes
-		// after them, so that what is written lands in it, as a
-		// deployment's newest records do.
-		qs := dashboard(end.Add(2 * time.Minute))
+		// The reads are a live dashboard's over the last 24 h, ragged at
+		// the minute. The writer goes on from the loaded records at their
+		// density (a day of data holds as many rows whatever the rate) and
+		// each round of reads ends its day at the newest record accepted,
+		// so that what is being written is read, as in a deployment.
+		qs := dashboard(end.Add(-30 * time.Minute))
 		idle := make([]time.Duration, len(qs))
 		for i, q := range qs {
 			_, idle[i] = latency(b, duck, q, runs)
@@ -126,24 +127,24 @@ func BenchmarkDashboard(b *testing.B) {
 		// reached: the second is a rate the machine sustains with CPU to
 		// spare, as a deployment would be sized.
 		gen := storetest.NewGenerator(99) // one stream: the second run's records follow the first's
-		gen.Every = 5 * time.Microsecond  // 200 000 rows per second of data time: under a minute of it in all
-		gen.UIDs = "L"
+		gen.Every, gen.UIDs = spacing(n), "L"
 		gen.From(end)
-		reached := readUnderIngest(b, duck, gen, qs, idle, rate)
-		readUnderIngest(b, duck, gen, qs, idle, reached/2)
+		reached := readUnderIngest(b, duck, gen, idle, rate)
+		readUnderIngest(b, duck, gen, idle, reached/2)
 	}
 }
 
 // readUnderIngest compares DuckDB's read P95 idle with the same while a
 // writer ingests as fast as it can up to rate rows/s, and returns the
 // rate it stored while the reads ran.
-func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs []query, idle []time.Duration, rate float64) float64 {
+func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, idle []time.Duration, rate float64) float64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	// Through a store.Writer, as the pipeline writes: batches of the
 	// store's own size. Its queue may hold seconds of records when the
 	// reads stop: Close waits for them.
 	w := store.NewWriter(st, store.WriterConfig{Grace: 10 * time.Minute})
 	var written atomic.Int64 // accepted by the writer, for the pace
+	var newest atomic.Int64  // the last accepted record's end, µs
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -158,6 +159,7 @@ func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs 
 				b.Error(err)
 				return
 			}
+			newest.Store(sessions[len(sessions)-1].End.UnixMicro())
 			n := written.Add(int64(len(sessions)))
 			if ahead := time.Duration(float64(n)/rate*float64(time.Second)) - time.Since(start); ahead > 0 {
 				time.Sleep(ahead) // hold the rate
@@ -175,14 +177,14 @@ func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs 
 		}
 	}
 	stored0, start := w.Written(), time.Now()
-	samples := make([][]time.Duration, len(qs))
+	samples := make([][]time.Duration, len(idle))
 	for len(samples[0]) == 0 || time.Since(start) < minBusy {
-		for i, q := range qs {
+		for i, q := range dashboard(time.UnixMicro(newest.Load())) {
 			samples[i] = append(samples[i], durations(b, st, q, runs)...)
 		}
 	}
-	busy := make([]time.Duration, len(qs))
-	for i := range qs {
+	busy := make([]time.Duration, len(idle))
+	for i := range idle {
 		_, busy[i] = percentiles(samples[i])
 	}
 	stored := float64(w.Written()-stored0) / time.Since(start).Seconds()
@@ -193,7 +195,7 @@ func readUnderIngest(b *testing.B, st store.Store, gen *storetest.Generator, qs 
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "\nduckdb read P95 while ingesting %.0f rows/s (up to %.0f)\tidle\tingesting\tratio\t\n", stored, rate)
-	for i, q := range qs {
+	for i, q := range dashboard(time.Time{}) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f×\t\n", q.name, ms(idle[i]), ms(busy[i]), float64(busy[i])/float64(idle[i]))
 	}
 	tw.Flush()
