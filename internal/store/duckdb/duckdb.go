@@ -259,6 +259,8 @@ func (dialect) Decode(col, e string) string {
 	return "osprey_text(" + e + ")"
 }
 
+func (dialect) Signed(col string) string { return "CAST(" + col + " AS BIGINT)" }
+
 // Addr is an address's two halves as one 128-bit integer (see AddrIn).
 func (dialect) Addr(col string) string {
 	return "((" + col + "_hi::UHUGEINT << 64) | " + col + "_lo)"

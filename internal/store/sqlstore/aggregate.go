@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -30,11 +31,12 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 	if f == nil {
 		ps = pieces(dim, sc, grain)
 	}
+	signed := slices.ContainsFunc(ps, func(p piece) bool { return p.minus })
 	var parts []string
 	for _, p := range ps {
 		var part string
 		if p.u != nil {
-			part, args = db.fromRollup(*p.u, p.sc, args)
+			part, args = db.fromRollup(*p.u, p.sc, signed, p.minus, args)
 		} else {
 			part, args = db.fromSessions(fd, p.sc, f, args)
 		}
@@ -97,7 +99,8 @@ func measure(m store.Measure) (string, error) {
 	return "", fmt.Errorf("unknown measure %q (bytes, packets or sessions)", m)
 }
 
-// Top ranks a dimension's values over the range.
+// Top ranks a dimension's values over the range: those with traffic,
+// a value whose bytes, packets and sessions all sum to zero left out.
 func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -112,7 +115,7 @@ func (db *DB) Top(ctx context.Context, q store.TopQuery) ([]store.TopRow, error)
 		return nil, err
 	}
 	query := "SELECT " + db.decode(fd, "c") + " AS k, b, p, n FROM (SELECT k AS c, sum(b) AS b, sum(p) AS p, sum(n) AS n FROM " + from +
-		" GROUP BY c) AS g ORDER BY " + ord + " DESC, k LIMIT " + strconv.Itoa(limit)
+		" GROUP BY c) AS g WHERE b <> 0 OR p <> 0 OR n <> 0 ORDER BY " + ord + " DESC, k LIMIT " + strconv.Itoa(limit)
 	rows, err := db.SQL.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("top: %w", err)

@@ -33,8 +33,9 @@ var (
 	}
 )
 
-// fromRollup is the rollup's rows in sc as rows() gives them.
-func (db *DB) fromRollup(u rollup, sc store.Scope, args []any) (string, []any) {
+// fromRollup is the rollup's rows in sc as rows() gives them; signed
+// gives the sums as signed integers, negated when minus.
+func (db *DB) fromRollup(u rollup, sc store.Scope, signed, minus bool, args []any) (string, []any) {
 	w, args := db.where(sc, nil, false, u.time, args)
 	if u.cond != "" {
 		w += " AND " + u.cond
@@ -43,20 +44,33 @@ func (db *DB) fromRollup(u rollup, sc store.Scope, args []any) (string, []any) {
 	if u.addr {
 		key = db.D.Addr(key)
 	}
-	return "SELECT " + key + " AS k, bytes AS b, packets AS p, sessions AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
+	b, p, n := "bytes", "packets", "sessions"
+	if signed {
+		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
+	}
+	if minus {
+		b, p, n = "-"+b, "-"+p, "-"+n
+	}
+	return "SELECT " + key + " AS k, " + b + " AS b, " + p + " AS p, " + n + " AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
 }
 
 // pieces splits sc for a dimension without a filter: the whole hours
 // from the hourly rollup, where there is one and grain allows, and the
 // rest from the minute rollup when on minute boundaries, else from
 // sessions (raw, nil u). grain is the coarsest bucket the caller can take
-// (a series' step); zero takes any.
+// (a series' step); zero takes any, and then an end that covers more
+// than half an hour is read as its hour less the minutes outside it
+// (complement): a day ending at 10:42 reads 18 minutes of the hour
+// rather than 42, and one from 10:17 reads 17 rather than 43. The sums
+// stay exact, but a value whose traffic in the range is all outside such
+// an end sums to zero rather than being absent (Top leaves zeros out).
 func pieces(dim string, sc store.Scope, grain time.Duration) []piece {
+	minute, byMinute := minuteRollups[dim]
 	fine := func(sc store.Scope) piece {
-		if u, ok := minuteRollups[dim]; ok && on(sc.Since, time.Minute) && on(sc.Until, time.Minute) && (grain == 0 || grain%time.Minute == 0) {
-			return piece{sc, &u}
+		if byMinute && on(sc.Since, time.Minute) && on(sc.Until, time.Minute) && (grain == 0 || grain%time.Minute == 0) {
+			return piece{sc: sc, u: &minute}
 		}
-		return piece{sc, nil}
+		return piece{sc: sc}
 	}
 	hour, ok := hourRollups[dim]
 	if !ok || (grain != 0 && grain%time.Hour != 0) {
@@ -72,21 +86,40 @@ func pieces(dim string, sc store.Scope, grain time.Duration) []piece {
 	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
 		return []piece{fine(sc)} // within one hour
 	}
-	out := []piece{{store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: lo, Until: hi}}, &hour}}
+	scope := func(since, until time.Time) store.Scope {
+		return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
+	}
+	// end is the part of the hour h within [since, until).
+	end := func(h, since, until time.Time) []piece {
+		p := fine(scope(since, until))
+		if grain != 0 || p.u == nil || until.Sub(since) <= 30*time.Minute {
+			return []piece{p}
+		}
+		out := []piece{{sc: scope(h, h.Add(time.Hour)), u: &hour}}
+		if since.After(h) {
+			out = append(out, piece{sc: scope(h, since), u: &minute, minus: true})
+		}
+		if until.Before(h.Add(time.Hour)) {
+			out = append(out, piece{sc: scope(until, h.Add(time.Hour)), u: &minute, minus: true})
+		}
+		return out
+	}
+	out := []piece{{sc: scope(lo, hi), u: &hour}}
 	if !lo.Equal(sc.Since) {
-		out = append(out, fine(store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: sc.Since, Until: lo}}))
+		out = append(out, end(lo.Add(-time.Hour), sc.Since, lo)...)
 	}
 	if !hi.Equal(sc.Until) {
-		out = append(out, fine(store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: hi, Until: sc.Until}}))
+		out = append(out, end(hi, hi, sc.Until)...)
 	}
 	return out
 }
 
 // piece is part of a range and the rollup that answers for it (nil:
-// the sessions themselves).
+// the sessions themselves); a piece marked minus is subtracted.
 type piece struct {
-	sc store.Scope
-	u  *rollup
+	sc    store.Scope
+	u     *rollup
+	minus bool
 }
 
 // on says t is on a boundary of unit (the zero time, an open end, is).

@@ -128,7 +128,9 @@ func refTop(records []store.Record, q store.TopQuery) []store.TopRow {
 	}
 	var out []store.TopRow
 	for _, r := range rows {
-		out = append(out, *r)
+		if r.Bytes != 0 || r.Packets != 0 || r.Sessions != 0 { // values without traffic are not ranked
+			out = append(out, *r)
+		}
 	}
 	slices.SortFunc(out, func(a, b store.TopRow) int {
 		if c := cmp.Compare(pick(b, q.By), pick(a, q.By)); c != 0 {
