@@ -38,7 +38,7 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 		if p.u != nil {
 			part, args = db.fromRollup(*p.u, p.sc, signed, p.minus, args)
 		} else {
-			part, args = db.fromSessions(fd, p.sc, f, args)
+			part, args = db.fromSessions(fd, p.sc, f, signed, args)
 		}
 		parts = append(parts, part)
 	}
@@ -57,9 +57,14 @@ func (db *DB) decode(fd *filter.Field, e string) string {
 }
 
 // fromSessions is the sessions' rows in sc as rows() gives them: a record
-// counts once for each end of an either-end field.
-func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, args []any) (string, []any) {
-	const m = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n, end_us AS t"
+// counts once for each end of an either-end field. signed is as for
+// fromRollup.
+func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, signed bool, args []any) (string, []any) {
+	b, p, n := "d_orig_bytes + d_resp_bytes", "d_orig_pkts + d_resp_pkts", "CASE WHEN seq = 0 THEN 1 ELSE 0 END"
+	if signed { // ClickHouse has no common type of Int64 and UInt64
+		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
+	}
+	m := b + " AS b, " + p + " AS p, " + n + " AS n, end_us AS t"
 	ends := fd.Ends
 	if ends == nil {
 		ends = []*filter.Field{fd}

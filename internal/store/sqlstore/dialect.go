@@ -31,9 +31,9 @@ type Dialect interface {
 	// engine then reads the other columns only of the rows where the
 	// filter holds (DuckDB).
 	PageByFilter() bool
-	// Signed is an unsigned integer column as a signed 64-bit one, so
-	// that it can be negated and summed with others.
-	Signed(column string) string
+	// Signed is an unsigned integer expression as a signed 64-bit one,
+	// so that it can be negated and summed with others.
+	Signed(expr string) string
 	// Addr reads an address column (orig_ip, a rollup's ip) as one value
 	// that addrScanner takes, ordered as the address's 16 bytes.
 	Addr(column string) string

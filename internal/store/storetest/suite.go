@@ -194,11 +194,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		} {
 			// Whole hours (hourly rollups), ragged minutes (hourly and
 			// minute rollups, or sessions), ragged seconds (sessions at
-			// the ends), and less than an hour.
+			// the ends), one end of each, and less than an hour.
 			for _, r := range []store.Range{
 				{Since: Base.Add(6 * time.Hour), Until: Base.Add(30 * time.Hour)},
 				{Since: Base.Add(6*time.Hour + 17*time.Minute), Until: Base.Add(30*time.Hour + 42*time.Minute)},
 				{Since: Base.Add(6*time.Hour + 17*time.Minute + 30*time.Second), Until: Base.Add(30*time.Hour + 5*time.Second)},
+				{Since: Base.Add(6*time.Hour + 17*time.Minute), Until: Base.Add(30*time.Hour + 5*time.Second)},
 				{Since: Base.Add(7*time.Hour + 10*time.Minute), Until: Base.Add(7*time.Hour + 50*time.Minute)},
 				{Until: Base.Add(20*time.Hour + 30*time.Minute)},
 			} {
