@@ -165,7 +165,7 @@ func (dialect) ArrayHas(col, v string, bind func(any) string) string {
 }
 func (dialect) Unnest(col string) string { return "arrayJoin(" + col + ")" }
 func (dialect) Addr(col string) string   { return col }
-func (dialect) Signed(col string) string { return "toInt64(" + col + ")" }
+func (dialect) Signed(e string) string   { return "toInt64(" + e + ")" }
 func (dialect) SplitOr() bool            { return false }
 func (dialect) Floor(e string, step int64) string {
 	n := strconv.FormatInt(step, 10)

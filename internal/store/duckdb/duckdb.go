@@ -259,7 +259,7 @@ func (dialect) Decode(col, e string) string {
 	return "osprey_text(" + e + ")"
 }
 
-func (dialect) Signed(col string) string { return "CAST(" + col + " AS BIGINT)" }
+func (dialect) Signed(e string) string { return "CAST(" + e + " AS BIGINT)" }
 
 // Addr is an address's two halves as one 128-bit integer (see AddrIn).
 func (dialect) Addr(col string) string {

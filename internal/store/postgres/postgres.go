@@ -103,7 +103,7 @@ func (dialect) ArrayHas(col, v string, bind func(any) string) string {
 }
 func (dialect) Unnest(col string) string { return "unnest(" + col + ")" }
 func (dialect) Addr(col string) string   { return col }
-func (dialect) Signed(col string) string { return col } // bigint already
+func (dialect) Signed(e string) string   { return e } // its integers are signed
 func (dialect) SplitOr() bool            { return false }
 func (dialect) AddrIn(col string, first, last [16]byte, bind func(any) string) string {
 	return filter.AddrBetween(col, first, last, func(a [16]byte) string { return bind(a[:]) })
