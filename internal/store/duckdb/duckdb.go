@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -34,6 +36,7 @@ type Store struct {
 	writers chan *sql.Conn
 	batches batches
 	strings *dictionary
+	rolled  atomic.Int64 // where the rollups end, µs (roll.go)
 }
 
 // stagers is how many batches may be written at once.
@@ -105,10 +108,13 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 	}
 	db := sql.OpenDB(conn)
 	s := &Store{strings: &dictionary{}}
-	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}}
+	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}, Rolled: func() time.Time { return time.UnixMicro(s.rolled.Load()) }}
 	err = s.migrate(ctx)
 	if err == nil && len(migrations) > stringsTable { // shorter in tests of old schemas
 		err = s.strings.load(ctx, db)
+	}
+	if err == nil && len(migrations) > rollupState {
+		err = s.loadRolled(ctx)
 	}
 	if err != nil {
 		db.Close()

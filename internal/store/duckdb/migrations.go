@@ -206,4 +206,11 @@ DROP TABLE rollup_segment;
 ALTER TABLE rollup_segment_v5 RENAME TO rollup_segment;
 DROP TABLE list_codes;
 DROP MACRO osprey_code;`,
+	// Rollups written once a minute is over, from the stored sessions
+	// (see rollForward), instead of rewritten by every batch: rolled_us
+	// is where they end. What is stored already is rolled up to the end
+	// of its last hour, hourly tables included.
+	rollupState: `
+CREATE TABLE rollup_state (rolled_us BIGINT NOT NULL);
+INSERT INTO rollup_state SELECT coalesce(max(end_us) // 3600000000 * 3600000000 + 3600000000, 0) FROM sessions;`,
 }

@@ -3,9 +3,9 @@ package duckdb
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -41,27 +41,34 @@ const (
 	codeKey = duckdb.TYPE_UINTEGER
 )
 
-// rollup is one rollup table: sums by key, summed in Go from the batch
-// (a GROUP BY in DuckDB over the batch cost more than the insert). A
-// record counts once for each of ends; a table of the same keys in
-// coarser buckets sums finer's rows instead (fewer than the records'
-// ends). types are the key columns' (after tenant and time).
+// rollup is one rollup table's sums of a batch's late records (see
+// rollForward for the others), summed in Go from the batch (a GROUP BY
+// in DuckDB over the batch cost more than the insert). A record counts
+// once for each of ends; a table of the same keys in coarser buckets
+// sums finer's rows instead (fewer than the records' ends). types are
+// the key columns' (after tenant and time).
 type rollup struct {
-	table, key, time string
-	unit             int64
-	types            []duckdb.Type
-	ends             []keyOf
-	finer            *rollup
-	index            map[rollupKey]int // into keys and sums: no pointer for the GC to follow
-	keys             []rollupKey
-	sums             []sums
-	names            *names
-	strings          *dictionary
+	table   string
+	unit    int64
+	types   []duckdb.Type
+	ends    []keyOf
+	finer   *rollup
+	index   map[rollupKey]int // into keys and sums: no pointer for the GC to follow
+	keys    []rollupKey
+	sums    []sums
+	names   *names
+	strings *dictionary
 }
 
-// newRollups are the rollups (sqlstore's rollups.go reads them), summed
-// over b.
-func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
+// newRollups are the sums of the late records of b, those that end
+// before rolled (µs): the minute tables take those that end before it,
+// the hourly tables those before its hour (the rest of its hour is
+// summed from the minute table when the hour is rolled forward). nil
+// when there are none, as in a stream in time order.
+func newRollups(b *sessionBatch, strs *dictionary, rolled int64) []*rollup {
+	if !slices.ContainsFunc(b.recs, func(r *store.Record) bool { return sqlstore.Micros(r.End) < rolled }) {
+		return nil
+	}
 	n := newNames()
 	ns := &n
 	text := func(col string) keyOf {
@@ -86,15 +93,15 @@ func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
 		}
 	}
 	str, u8 := duckdb.TYPE_VARCHAR, duckdb.TYPE_UTINYINT
-	devices := &rollup{table: "rollup_device", key: "device", time: "minute_us", unit: minuteUs, types: []duckdb.Type{str},
+	devices := &rollup{table: "rollup_device", unit: minuteUs, types: []duckdb.Type{str},
 		ends: []keyOf{text("orig_device"), text("resp_device")}}
 	out := []*rollup{
-		{table: "rollup_app", key: "app", time: "minute_us", unit: minuteUs, types: []duckdb.Type{codeKey}, ends: []keyOf{text("app")}},
-		{table: "rollup_segment", key: "orig_segment, resp_segment", time: "minute_us", unit: minuteUs, types: []duckdb.Type{codeKey, codeKey},
+		{table: "rollup_app", unit: minuteUs, types: []duckdb.Type{codeKey}, ends: []keyOf{text("app")}},
+		{table: "rollup_segment", unit: minuteUs, types: []duckdb.Type{codeKey, codeKey},
 			ends: []keyOf{pair("orig_segment", "resp_segment")}},
 		devices,
-		{table: "rollup_device_hour", key: "device", time: "hour_us", unit: hourUs, types: []duckdb.Type{str}, finer: devices},
-		{table: "rollup_ip_hour", key: "side, ip_hi, ip_lo", time: "hour_us", unit: hourUs, types: []duckdb.Type{u8, addrKey}, ends: []keyOf{
+		{table: "rollup_device_hour", unit: hourUs, types: []duckdb.Type{str}, finer: devices},
+		{table: "rollup_ip_hour", unit: hourUs, types: []duckdb.Type{u8, addrKey}, ends: []keyOf{
 			side(0, func(r *store.Record) netip.Addr { return r.Orig.IP }),
 			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
 		}},
@@ -102,23 +109,28 @@ func newRollups(b *sessionBatch, strs *dictionary) []*rollup {
 	tenants := ns.column(b.text("tenant"))
 	for _, u := range out { // finer tables come first
 		u.names, u.strings = ns, strs
-		u.add(b.recs, tenants)
+		u.add(b.recs, tenants, floor(rolled, u.unit))
 	}
 	return out
 }
 
-func (u *rollup) add(recs []*store.Record, tenants []uint32) {
-	u.index, u.keys, u.sums = make(map[rollupKey]int, len(recs)/4), nil, nil
+// add sums the records that end before limit.
+func (u *rollup) add(recs []*store.Record, tenants []uint32, limit int64) {
+	u.index, u.keys, u.sums = make(map[rollupKey]int), nil, nil
 	if u.finer != nil {
 		for i, k := range u.finer.keys {
-			k.bucket = k.bucket / u.unit * u.unit
-			u.sum(k, u.finer.sums[i])
+			if k.bucket = floor(k.bucket, u.unit); k.bucket < limit {
+				u.sum(k, u.finer.sums[i])
+			}
 		}
 		return
 	}
 	for _, end := range u.ends {
 		for i, r := range recs {
-			k := rollupKey{tenant: tenants[i], bucket: sqlstore.Micros(r.End) / u.unit * u.unit}
+			k := rollupKey{tenant: tenants[i], bucket: floor(sqlstore.Micros(r.End), u.unit)}
+			if k.bucket >= limit {
+				continue
+			}
 			k.a, k.b = end(i)
 			v := sums{bytes: r.Delta.OrigBytes + r.Delta.RespBytes, packets: r.Delta.OrigPkts + r.Delta.RespPkts}
 			if r.Seq == 0 {
@@ -140,81 +152,18 @@ func (u *rollup) sum(k rollupKey, v sums) {
 	u.sums = append(u.sums, v)
 }
 
-// store merges the batch's sums into the table, keeping one row per
-// (tenant, bucket, key): the stored rows of the buckets the batch
-// touches are taken out (zone maps prune the others), added in, and
-// everything is written back.
-func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches, spans [][2]int64) error {
-	for _, sp := range spans {
-		rows, err := tx.QueryContext(ctx, "DELETE FROM "+u.table+" WHERE "+u.time+" BETWEEN ? AND ? RETURNING tenant, "+u.time+", "+u.key+", bytes, packets, sessions",
-			sp[0]/u.unit*u.unit, sp[1])
-		if err != nil {
-			return err
-		}
-		var tenant string
-		var k rollupKey
-		var v sums
-		var keys [2]any
-		var hi, lo uint64
-		dst := []any{&tenant, &k.bucket}
-		for i, t := range u.types {
-			if t == addrKey {
-				dst = append(dst, &hi, &lo)
-			} else {
-				dst = append(dst, &keys[i])
-			}
-		}
-		dst = append(dst, &v.bytes, &v.packets, &v.sessions)
-		for rows.Next() {
-			keys = [2]any{}
-			if err := rows.Scan(dst...); err != nil {
-				rows.Close()
-				return err
-			}
-			var a, b string
-			if a, err = u.keyText(keys[0]); err == nil {
-				b, err = u.keyText(keys[1])
-			}
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if u.types[len(u.types)-1] == addrKey {
-				b = addrText(hi, lo)
-			}
-			k.tenant, k.a, k.b = u.names.id(tenant), u.names.id(a), u.names.id(b)
-			u.sum(k, v)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
+// store appends the sums to the table: a bucket may then have more than
+// one row for a key, which every read sums.
+func (u *rollup) store(ctx context.Context, tx *sql.Tx, b *batches) error {
+	if len(u.keys) == 0 {
+		return nil
 	}
 	src := &rollupRows{types: u.types, keys: u.keys, sums: u.sums, names: u.names, strings: u.strings}
 	return b.insert(ctx, tx, fmt.Sprintf("INSERT INTO %s SELECT * FROM osprey_batch(%%d)", u.table), src)
 }
 
-// addrText is an address's halves as rollupKey holds it.
-func addrText(hi, lo uint64) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], hi)
-	binary.BigEndian.PutUint64(b[8:], lo)
-	return string(b[:])
-}
-
-// keyText is a scanned key column as rollupKey holds it.
-func (u *rollup) keyText(v any) (string, error) {
-	switch v := v.(type) {
-	case string:
-		return v, nil
-	case []byte:
-		return string(v), nil
-	case uint8:
-		return string([]byte{v}), nil
-	case uint32:
-		return u.strings.value(v)
-	}
-	return "", nil
-}
+// floor is t (µs) rounded down to a multiple of unit.
+func floor(t, unit int64) int64 { return t / unit * unit }
 
 // rollupRows is a rollup's rows as a source for osprey_batch.
 type rollupRows struct {

@@ -35,10 +35,11 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 	defer release()
 	// Go's share is done before taking the lock, while another batch may
 	// be in DuckDB; it is redone in the rare case that some records turn
-	// out to be stored already (a retry).
+	// out to be stored already (a retry). Late records' rollups are
+	// summed under it, knowing where the rollups end.
 	recs := uniqueRecords(batch)
 	spans := timeSpans(recs)
-	src, rollups, err := prepare(recs, s.strings)
+	src, err := newSessionBatch(recs, s.strings)
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
@@ -52,10 +53,12 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 	}
 	if len(recs) < n {
 		src.release()
-		if src, rollups, err = prepare(recs, s.strings); err != nil {
+		if src, err = newSessionBatch(recs, s.strings); err != nil {
 			return 0, fmt.Errorf("write sessions: %w", err)
 		}
 	}
+	rolled := s.rolled.Load()
+	late, next := newRollups(src, s.strings, rolled), nextRolled(rolled, recs)
 	var stored func()
 	err = tx(ctx, c, func(tx *sql.Tx) error {
 		if stored, err = s.strings.store(ctx, tx); err != nil {
@@ -64,9 +67,14 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 		if err := s.batches.insert(ctx, tx, insertSessions, src); err != nil {
 			return err
 		}
-		for _, u := range rollups {
-			if err := u.store(ctx, tx, &s.batches, spans); err != nil {
+		for _, u := range late {
+			if err := u.store(ctx, tx, &s.batches); err != nil {
 				return fmt.Errorf("%s: %w", u.table, err)
+			}
+		}
+		if next > rolled {
+			if err := rollForward(ctx, tx, rolled, next); err != nil {
+				return fmt.Errorf("roll up: %w", err)
 			}
 		}
 		return nil
@@ -75,17 +83,8 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
 	stored()
+	s.rolled.Store(next)
 	return len(recs), nil
-}
-
-// prepare makes the records a source for osprey_batch and sums them for
-// each rollup.
-func prepare(recs []*store.Record, strs *dictionary) (*sessionBatch, []*rollup, error) {
-	src, err := newSessionBatch(recs, strs)
-	if err != nil {
-		return nil, nil, err
-	}
-	return src, newRollups(src, strs), nil
 }
 
 type recordID struct {

@@ -29,7 +29,7 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 	}
 	ps := []piece{{sc: sc}}
 	if f == nil {
-		ps = pieces(dim, sc, grain)
+		ps = db.pieces(dim, sc, grain)
 	}
 	signed := slices.ContainsFunc(ps, func(p piece) bool { return p.minus })
 	var parts []string
@@ -83,6 +83,9 @@ func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, sign
 	}
 	return unionAll(parts), args
 }
+
+// measures are a session record's b, p and n as rows() has them.
+const measures = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
 
 // device is the dimension of the device rollups: either end's asset, or
 // address without one.
@@ -296,26 +299,31 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	if err != nil {
 		return nil, err
 	}
-	const cols = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
 	var query string
 	var args []any
 	col := "orig_segment" // the keys' column, for Decode
 	switch q.By {
 	case "segment", "":
+		var head, tail *store.Scope = nil, &q.Scope // without the rollup: a filter, or not on minutes
 		if q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute) {
-			var w string
-			w, args = db.where(q.Scope, nil, false, "minute_us", nil)
-			query = "SELECT orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE " + w
-			break
+			head, tail = db.split(q.Scope)
 		}
+		var parts []string
 		var w string
-		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
-		query = "SELECT orig_segment AS x, resp_segment AS y, " + cols + " FROM sessions WHERE " + w
+		if head != nil {
+			w, args = db.where(*head, nil, false, "minute_us", args)
+			parts = append(parts, "SELECT orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
+		}
+		if tail != nil {
+			w, args = db.where(*tail, q.Filter, false, "end_us", args)
+			parts = append(parts, "SELECT orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
+		}
+		query = unionAll(parts)
 	case "tag":
 		col = "orig_tags"
 		var w string
 		w, args = db.where(q.Scope, q.Filter, false, "end_us", nil)
-		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS x, resp_tags, " + cols + " FROM sessions WHERE " + w
+		inner := "SELECT " + db.D.Unnest("orig_tags") + " AS x, resp_tags, " + measures + " FROM sessions WHERE " + w
 		query = "SELECT x, " + db.D.Unnest("resp_tags") + " AS y, b, p, n FROM (" + inner + ") AS o"
 	default:
 		return nil, fmt.Errorf("matrix: by %q: segment or tag", q.By)

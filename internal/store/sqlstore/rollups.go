@@ -54,17 +54,55 @@ func (db *DB) fromRollup(u rollup, sc store.Scope, signed, minus bool, args []an
 	return "SELECT " + key + " AS k, " + b + " AS b, " + p + " AS p, " + n + " AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
 }
 
-// pieces splits sc for a dimension without a filter: the whole hours
-// from the hourly rollup, where there is one and grain allows, and the
-// rest from the minute rollup when on minute boundaries, else from
-// sessions (raw, nil u). grain is the coarsest bucket the caller can take
+// pieces splits sc for a dimension without a filter: what ends after
+// the rollups (DB.Rolled) is read from sessions, the rest by pieces.
+func (db *DB) pieces(dim string, sc store.Scope, grain time.Duration) []piece {
+	head, tail := db.split(sc)
+	var out []piece
+	if head != nil {
+		out = pieces(dim, *head, grain, db.rolled())
+	}
+	if tail != nil {
+		out = append(out, piece{sc: *tail})
+	}
+	return out
+}
+
+// rolled is where the rollups end, zero for no end.
+func (db *DB) rolled() time.Time {
+	if db.Rolled == nil {
+		return time.Time{}
+	}
+	return db.Rolled()
+}
+
+// split is sc before the rollups' end, which they answer for, and after
+// it, which only sessions do (nil when empty).
+func (db *DB) split(sc store.Scope) (head, tail *store.Scope) {
+	rolled := db.rolled()
+	if rolled.IsZero() || (!sc.Until.IsZero() && !sc.Until.After(rolled)) {
+		return &sc, nil
+	}
+	if !sc.Since.IsZero() && !sc.Since.Before(rolled) {
+		return nil, &sc
+	}
+	h, t := sc, sc
+	h.Until, t.Since = rolled, rolled
+	return &h, &t
+}
+
+// pieces splits sc, within the rollups (ending at rolled), for a
+// dimension: the whole hours from the hourly rollup, where there is one
+// and grain allows, and the rest from the minute rollup when on minute
+// boundaries, else from sessions (raw, nil u). grain is the coarsest bucket the caller can take
 // (a series' step); zero takes any, and then an end that covers more
 // than half an hour is read as its hour less the minutes outside it
 // (complement): a day ending at 10:42 reads 18 minutes of the hour
 // rather than 42, and one from 10:17 reads 17 rather than 43. The sums
 // stay exact, but a value whose traffic in the range is all outside such
 // an end sums to zero rather than being absent (Top leaves zeros out).
-func pieces(dim string, sc store.Scope, grain time.Duration) []piece {
+// An hour the rollups do not cover whole is never complemented.
+func pieces(dim string, sc store.Scope, grain time.Duration, rolled time.Time) []piece {
 	minute, byMinute := minuteRollups[dim]
 	fine := func(sc store.Scope) piece {
 		if byMinute && on(sc.Since, time.Minute) && on(sc.Until, time.Minute) && (grain == 0 || grain%time.Minute == 0) {
@@ -92,7 +130,8 @@ func pieces(dim string, sc store.Scope, grain time.Duration) []piece {
 	// end is the part of the hour h within [since, until).
 	end := func(h, since, until time.Time) []piece {
 		p := fine(scope(since, until))
-		if grain != 0 || p.u == nil || until.Sub(since) <= 30*time.Minute {
+		closed := rolled.IsZero() || !h.Add(time.Hour).After(rolled)
+		if grain != 0 || p.u == nil || until.Sub(since) <= 30*time.Minute || !closed {
 			return []piece{p}
 		}
 		out := []piece{{sc: scope(h, h.Add(time.Hour)), u: &hour}}

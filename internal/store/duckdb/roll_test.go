@@ -1,0 +1,183 @@
+package duckdb
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/storetest"
+)
+
+// TestRollups writes records in time order, then late ones, then, on
+// the reopened store, more in order: each time every rollup holds what
+// sessions hold before the rollups' end, and while the records come in
+// order each key of a bucket is written once.
+func TestRollups(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := storetest.NewGenerator(7)
+	gen.Every = 400 * time.Millisecond // 5 000 records: 33 minutes
+	write := func(n int) {
+		t.Helper()
+		batch := gen.Records(n)
+		if got, err := st.WriteSessions(ctx, batch); err != nil || got != len(batch) {
+			t.Fatalf("%d of %d written: %v", got, len(batch), err)
+		}
+	}
+	for range 6 {
+		write(5000)
+	}
+	rolled := st.rolled.Load()
+	if newest := gen.Records(1)[0].End.UnixMicro(); rolled < newest-3*minuteUs || rolled > newest {
+		t.Fatalf("rollups end at %s, the newest record at %s", time.UnixMicro(rolled).UTC(), time.UnixMicro(newest).UTC())
+	}
+	checkRollups(t, st, true)
+
+	// Late records: in hours long rolled up, and in the hour the rollups
+	// end in (whose hourly rows are not written yet).
+	hour := floor(rolled, hourUs)
+	for i, from := range []int64{storetest.Base.UnixMicro(), hour} {
+		late := storetest.NewGenerator(uint64(10 + i))
+		late.From(time.UnixMicro(from))
+		late.Every, late.UIDs = time.Second, string(rune('L'+i))
+		batch := late.Records(int(min(3000, (rolled-from)/1e6-10)))
+		if n, err := st.WriteSessions(ctx, batch); err != nil || n != len(batch) {
+			t.Fatalf("late: %d of %d written: %v", n, len(batch), err)
+		}
+	}
+	if st.rolled.Load() != rolled {
+		t.Fatalf("late records moved the rollups' end from %d to %d", rolled, st.rolled.Load())
+	}
+	checkRollups(t, st, false)
+
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = Open(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.rolled.Load() != rolled {
+		t.Fatalf("reopened: rollups end at %d, want %d", st.rolled.Load(), rolled)
+	}
+	write(5000)
+	if st.rolled.Load() <= rolled {
+		t.Fatal("the rollups' end did not move")
+	}
+	checkRollups(t, st, false)
+}
+
+// checkRollups compares each rollup with the sums of the sessions that
+// end before where it ends (the hourly tables: before that hour), and
+// with once, that no bucket has a key twice.
+func checkRollups(t *testing.T, st *Store, once bool) {
+	t.Helper()
+	ctx := context.Background()
+	rolled := st.rolled.Load()
+	// Each session once per key of each of its ends, then grouped.
+	rows := "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, (seq = 0)::INT AS n FROM sessions WHERE end_us < "
+	sums := ", sum(b)::BIGINT, sum(p)::BIGINT, sum(n)::BIGINT FROM ("
+	minute, hour := "end_us - end_us % 60000000 AS t", "end_us - end_us % 3600000000 AS t"
+	for _, c := range []struct{ table, time, keys, fromSessions string }{
+		{"rollup_app", "minute_us", "app", "SELECT tenant, t, k" + sums + "SELECT tenant, " + minute + ", app AS k, " + rows + "$1) GROUP BY ALL"},
+		{"rollup_segment", "minute_us", "orig_segment, resp_segment",
+			"SELECT tenant, t, x, y" + sums + "SELECT tenant, " + minute + ", orig_segment AS x, resp_segment AS y, " + rows + "$1) GROUP BY ALL"},
+		{"rollup_device", "minute_us", "device",
+			"SELECT tenant, t, k" + sums + "SELECT tenant, " + minute + ", unnest([orig_device, resp_device]) AS k, " + rows + "$1) GROUP BY ALL"},
+		{"rollup_device_hour", "hour_us", "device",
+			"SELECT tenant, t, k" + sums + "SELECT tenant, " + hour + ", unnest([orig_device, resp_device]) AS k, " + rows + "$1) GROUP BY ALL"},
+		{"rollup_ip_hour", "hour_us", "side, ip_hi, ip_lo",
+			"SELECT tenant, t, side, hi, lo" + sums + "SELECT tenant, " + hour + ", unnest([0, 1])::UTINYINT AS side, unnest([orig_ip_hi, resp_ip_hi]) AS hi, " +
+				"unnest([orig_ip_lo, resp_ip_lo]) AS lo, " + rows + "$1) GROUP BY ALL"},
+	} {
+		limit := rolled
+		if c.time == "hour_us" {
+			limit = floor(rolled, hourUs)
+		}
+		r := "sum(bytes)::BIGINT, sum(packets)::BIGINT, sum(sessions)::BIGINT"
+		stored := "SELECT tenant, " + c.time + ", " + c.keys + ", " + r + " FROM " + c.table + " GROUP BY ALL"
+		q := "SELECT count(*) FROM ((" + stored + " EXCEPT " + c.fromSessions + ") UNION ALL (" + c.fromSessions + " EXCEPT " + stored + "))"
+		var differ, rows, keys int
+		if err := st.SQL.QueryRowContext(ctx, q, limit).Scan(&differ); err != nil {
+			t.Fatalf("%s: %v", c.table, err)
+		}
+		keyed := "SELECT count(*), count(DISTINCT (tenant, " + c.time + ", " + c.keys + ")) FROM " + c.table
+		if err := st.SQL.QueryRowContext(ctx, keyed).Scan(&rows, &keys); err != nil {
+			t.Fatalf("%s: %v", c.table, err)
+		}
+		if differ != 0 || rows == 0 || (once && rows != keys) {
+			t.Errorf("%s: %d keys' sums differ from sessions'; %d rows of %d keys", c.table, differ, rows, keys)
+		}
+	}
+}
+
+// TestReadsAcrossRolled asks the rollups' questions over ranges before,
+// across and after where the rollups end, and compares each answer with
+// the one read from sessions alone.
+func TestReadsAcrossRolled(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	gen := storetest.NewGenerator(9)
+	gen.Every = time.Second // to 5:50, the rollups' end at 5:48: its hour is not complemented
+	for range 5 {
+		batch := gen.Records(4200)
+		if _, err := st.WriteSessions(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rolled := time.UnixMicro(st.rolled.Load()).UTC()
+	end := gen.Records(1)[0].End
+	if end.Sub(rolled) < time.Minute {
+		t.Fatalf("rollups end at %s, the newest record at %s", rolled, end)
+	}
+	ask := func() (out []any) {
+		base, h := storetest.Base, time.Hour
+		for _, r := range []store.Range{
+			{}, {Since: base, Until: rolled}, {Since: base.Add(h), Until: rolled.Add(-7 * time.Minute)},
+			{Since: base.Add(17 * time.Minute), Until: rolled.Add(2 * time.Minute)}, {Since: rolled.Add(-h), Until: end.Add(h)},
+			{Since: rolled.Truncate(h), Until: end.Add(h).Truncate(h)}, {Since: rolled.Add(-3 * time.Minute)},
+		} {
+			sc := store.Scope{Tenant: "default", Range: r}
+			for _, dim := range []string{"device", "app", "src.ip", "dst.ip"} {
+				top, err := st.Top(ctx, store.TopQuery{Scope: sc, Dimension: dim, By: store.Bytes, Limit: 20})
+				if err != nil {
+					t.Fatal(err)
+				}
+				series, err := st.Series(ctx, store.SeriesQuery{Scope: sc, Step: h, Dimension: dim, By: store.Sessions})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, top, series)
+			}
+			matrix, err := st.Matrix(ctx, store.MatrixQuery{Scope: sc, By: "segment", Measure: store.Packets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pairs, err := st.PairSeries(ctx, store.PairSeriesQuery{Scope: sc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, matrix, pairs)
+		}
+		return out
+	}
+	got := ask()
+	if top := got[0].([]store.TopRow); len(top) != 20 {
+		t.Fatalf("top devices: %v", top)
+	}
+	st.Rolled = func() time.Time { return time.UnixMicro(0) } // nothing rolled up
+	if d := cmp.Diff(ask(), got); d != "" {
+		t.Errorf("with the rollups (+) and from sessions alone (-):\n%s", d)
+	}
+}
