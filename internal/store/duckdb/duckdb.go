@@ -36,7 +36,8 @@ type Store struct {
 	writers chan *sql.Conn
 	batches batches
 	strings *dictionary
-	rolled  atomic.Int64 // where the rollups end, µs (roll.go)
+	rolled  atomic.Int64   // where the rollups end, µs (roll.go)
+	late    map[int64]bool // hours to compact (roll.go), under mu
 }
 
 // stagers is how many batches may be written at once.
@@ -107,7 +108,7 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	db := sql.OpenDB(conn)
-	s := &Store{strings: &dictionary{}}
+	s := &Store{strings: &dictionary{}, late: map[int64]bool{}}
 	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}, Rolled: func() time.Time { return time.UnixMicro(s.rolled.Load()) }}
 	err = s.migrate(ctx)
 	if err == nil && len(migrations) > stringsTable { // shorter in tests of old schemas

@@ -213,4 +213,8 @@ DROP MACRO osprey_code;`,
 	rollupState: `
 CREATE TABLE rollup_state (rolled_us BIGINT NOT NULL);
 INSERT INTO rollup_state SELECT coalesce(max(end_us) // 3600000000 * 3600000000 + 3600000000, 0) FROM sessions;`,
+	// The hours whose rollups hold late records' rows, to be compacted
+	// (see compactLate).
+	lateHours: `
+CREATE TABLE rollup_late (hour_us BIGINT NOT NULL);`,
 }

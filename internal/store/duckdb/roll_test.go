@@ -13,8 +13,9 @@ import (
 
 // TestRollups writes records in time order, then late ones, then, on
 // the reopened store, more in order: each time every rollup holds what
-// sessions hold before the rollups' end, and while the records come in
-// order each key of a bucket is written once.
+// sessions hold before the rollups' end; while the records come in
+// order, and once the late records' hours are compacted, each key of a
+// bucket has one row.
 func TestRollups(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -67,11 +68,22 @@ func TestRollups(t *testing.T) {
 	if st.rolled.Load() != rolled {
 		t.Fatalf("reopened: rollups end at %d, want %d", st.rolled.Load(), rolled)
 	}
+	if !st.late[hour] || len(st.late) != 1 { // the first hour, long past, was compacted at once
+		t.Fatalf("reopened: hours to compact %v, want %d", st.late, hour)
+	}
 	write(5000)
 	if st.rolled.Load() <= rolled {
 		t.Fatal("the rollups' end did not move")
 	}
 	checkRollups(t, st, false)
+	// Once the rollups' end is past the late hours by settle, each key
+	// of a bucket has one row again.
+	write(5000)
+	var marked int
+	if err := st.SQL.QueryRowContext(ctx, "SELECT count(*) FROM rollup_late").Scan(&marked); err != nil || marked != 0 || len(st.late) != 0 {
+		t.Fatalf("hours to compact: %d stored, %d in memory, %v", marked, len(st.late), err)
+	}
+	checkRollups(t, st, true)
 }
 
 // checkRollups compares each rollup with the sums of the sessions that

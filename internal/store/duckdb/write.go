@@ -58,8 +58,9 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 		}
 	}
 	rolled := s.rolled.Load()
-	late, next := newRollups(src, s.strings, rolled), nextRolled(rolled, recs)
+	late, hours, next := newRollups(src, s.strings, rolled), hoursOf(recs, rolled), nextRolled(rolled, recs)
 	var stored func()
+	var compacted []int64
 	err = tx(ctx, c, func(tx *sql.Tx) error {
 		if stored, err = s.strings.store(ctx, tx); err != nil {
 			return err
@@ -72,18 +73,28 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 				return fmt.Errorf("%s: %w", u.table, err)
 			}
 		}
+		if err := markLate(ctx, tx, hours, s.late); err != nil {
+			return err
+		}
 		if next > rolled {
 			if err := rollForward(ctx, tx, rolled, next); err != nil {
 				return fmt.Errorf("roll up: %w", err)
 			}
 		}
-		return nil
+		compacted, err = compactLate(ctx, tx, merged(s.late, hours), next)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
 	stored()
 	s.rolled.Store(next)
+	for h := range hours {
+		s.late[h] = true
+	}
+	for _, h := range compacted {
+		delete(s.late, h)
+	}
 	return len(recs), nil
 }
 
