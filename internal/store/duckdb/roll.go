@@ -19,10 +19,12 @@ import (
 // rows that every scan skips until a checkpoint (top talkers 20 → 12 ms
 // once a 10 M load was checkpointed). So the rollups end at rolled: the
 // records that end before it are in them, and reads take the rest from
-// sessions (sqlstore.DB.Rolled). A batch moves rolled to a minute before
-// its newest record's minute, summing the sessions in between by GROUP
-// BY; hourly tables follow for each hour rolled passes, from the minute
-// rollup (devices) and from sessions (addresses).
+// sessions (sqlstore.DB.Rolled). A batch moves rolled to its newest
+// record's minute, summing the sessions in between by GROUP BY; hourly
+// tables follow for each hour rolled passes, from the minute rollup
+// (devices) and from sessions (addresses). So a live dashboard ending on
+// the current minute reads no sessions: a record of an earlier minute
+// arriving after that is late.
 //
 // A late record, ending before rolled, is summed in Go and appended
 // (newRollups), and its hour is compacted — each key's rows of it summed
@@ -38,10 +40,6 @@ const (
 	lateHours   = 7
 )
 
-// rollLag is how far rolled stays behind the newest record, so that
-// records a little out of order are not late.
-const rollLag = minuteUs
-
 // rollAhead bounds how far ahead of the clock a record may move rolled:
 // one stamped in the future by a wrong clock would make every record
 // late until then.
@@ -56,7 +54,7 @@ func nextRolled(rolled int64, recs []*store.Record) int64 {
 	next := rolled
 	for _, r := range recs {
 		if e := sqlstore.Micros(r.End); e < limit {
-			next = max(next, floor(e, minuteUs)-rollLag)
+			next = max(next, floor(e, minuteUs))
 		}
 	}
 	return next
@@ -169,13 +167,16 @@ func compactLate(ctx context.Context, tx *sql.Tx, late map[int64]bool, rolled in
 		}
 		for _, t := range rollupTables {
 			span := " FROM " + t.table + " WHERE " + t.time + " >= $1 AND " + t.time + " < $2"
-			for _, q := range []string{
-				"CREATE OR REPLACE TEMP TABLE osprey_compact AS SELECT tenant, " + t.time + ", " + t.keys +
-					", sum(bytes)::UBIGINT, sum(packets)::UBIGINT, sum(sessions)::UBIGINT" + span + " GROUP BY ALL",
-				"DELETE" + span,
-				"INSERT INTO " + t.table + " SELECT * FROM osprey_compact ORDER BY " + t.time,
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{"CREATE OR REPLACE TEMP TABLE osprey_compact AS SELECT tenant, " + t.time + ", " + t.keys +
+					", sum(bytes)::UBIGINT, sum(packets)::UBIGINT, sum(sessions)::UBIGINT" + span + " GROUP BY ALL", []any{h, h + hourUs}},
+				{"DELETE" + span, []any{h, h + hourUs}},
+				{"INSERT INTO " + t.table + " SELECT * FROM osprey_compact ORDER BY " + t.time, nil},
 			} {
-				if _, err := tx.ExecContext(ctx, q, h, h+hourUs); err != nil {
+				if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
 					return nil, fmt.Errorf("compact %s: %w", t.table, err)
 				}
 			}

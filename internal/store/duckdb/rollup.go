@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/netip"
-	"slices"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -64,26 +63,44 @@ type rollup struct {
 // before rolled (µs): the minute tables take those that end before it,
 // the hourly tables those before its hour (the rest of its hour is
 // summed from the minute table when the hour is rolled forward). nil
-// when there are none, as in a stream in time order.
+// when there are none, as in a stream in time order; the work is the
+// late records'.
 func newRollups(b *sessionBatch, strs *dictionary, rolled int64) []*rollup {
-	if !slices.ContainsFunc(b.recs, func(r *store.Record) bool { return sqlstore.Micros(r.End) < rolled }) {
+	var late []int
+	for i, r := range b.recs {
+		if sqlstore.Micros(r.End) < rolled {
+			late = append(late, i)
+		}
+	}
+	if len(late) == 0 {
 		return nil
+	}
+	recs := make([]*store.Record, len(late))
+	for j, i := range late {
+		recs[j] = b.recs[i]
 	}
 	n := newNames()
 	ns := &n
+	column := func(col string) []uint32 { // of the late records
+		all, vals := b.text(col), make([]string, len(late))
+		for j, i := range late {
+			vals[j] = all[i]
+		}
+		return ns.column(vals)
+	}
 	text := func(col string) keyOf {
-		v := ns.column(b.text(col))
+		v := column(col)
 		return func(i int) (uint32, uint32) { return v[i], 0 }
 	}
 	pair := func(x, y string) keyOf {
-		v, w := ns.column(b.text(x)), ns.column(b.text(y))
+		v, w := column(x), column(y)
 		return func(i int) (uint32, uint32) { return v[i], w[i] }
 	}
 	addrs := map[netip.Addr]uint32{} // a batch has few addresses, each in many records
 	side := func(n byte, ip func(*store.Record) netip.Addr) keyOf {
 		sid := ns.id(string([]byte{n}))
 		return func(i int) (uint32, uint32) {
-			a := ip(b.recs[i])
+			a := ip(recs[i])
 			id, ok := addrs[a]
 			if !ok {
 				id = ns.id(string(store.Addr16(a)))
@@ -106,10 +123,10 @@ func newRollups(b *sessionBatch, strs *dictionary, rolled int64) []*rollup {
 			side(1, func(r *store.Record) netip.Addr { return r.Resp.IP }),
 		}},
 	}
-	tenants := ns.column(b.text("tenant"))
+	tenants := column("tenant")
 	for _, u := range out { // finer tables come first
 		u.names, u.strings = ns, strs
-		u.add(b.recs, tenants, floor(rolled, u.unit))
+		u.add(recs, tenants, floor(rolled, u.unit))
 	}
 	return out
 }

@@ -306,7 +306,7 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	case "segment", "":
 		var head, tail *store.Scope = nil, &q.Scope // without the rollup: a filter, or not on minutes
 		if q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute) {
-			head, tail = db.split(q.Scope)
+			head, tail = split(q.Scope, db.rolled())
 		}
 		var parts []string
 		var w string

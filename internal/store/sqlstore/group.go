@@ -90,7 +90,7 @@ func (db *DB) PairSeries(ctx context.Context, q store.PairSeriesQuery) ([]store.
 	var parts []string
 	var args []any
 	var w string
-	head, tail := db.split(q.Scope)
+	head, tail := split(q.Scope, db.rolled())
 	if head != nil {
 		w, args = db.where(*head, nil, false, "minute_us", args)
 		parts = append(parts, "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)

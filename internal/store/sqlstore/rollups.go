@@ -57,10 +57,11 @@ func (db *DB) fromRollup(u rollup, sc store.Scope, signed, minus bool, args []an
 // pieces splits sc for a dimension without a filter: what ends after
 // the rollups (DB.Rolled) is read from sessions, the rest by pieces.
 func (db *DB) pieces(dim string, sc store.Scope, grain time.Duration) []piece {
-	head, tail := db.split(sc)
+	rolled := db.rolled()
+	head, tail := split(sc, rolled)
 	var out []piece
 	if head != nil {
-		out = pieces(dim, *head, grain, db.rolled())
+		out = pieces(dim, *head, grain, rolled)
 	}
 	if tail != nil {
 		out = append(out, piece{sc: *tail})
@@ -77,9 +78,8 @@ func (db *DB) rolled() time.Time {
 }
 
 // split is sc before the rollups' end, which they answer for, and after
-// it, which only sessions do (nil when empty).
-func (db *DB) split(sc store.Scope) (head, tail *store.Scope) {
-	rolled := db.rolled()
+// it, which only sessions do (nil when empty); a zero rolled is no end.
+func split(sc store.Scope, rolled time.Time) (head, tail *store.Scope) {
 	if rolled.IsZero() || (!sc.Until.IsZero() && !sc.Until.After(rolled)) {
 		return &sc, nil
 	}
