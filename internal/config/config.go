@@ -36,8 +36,8 @@ type Store struct {
 	Path          string        `yaml:"path"`
 	DuckDB        DuckDB        `yaml:"duckdb"`
 	ClickHouse    ClickHouse    `yaml:"clickhouse"`
-	BatchSize     int           `yaml:"batch_size"` // 0: the backend's own (store.BatchSizer)
-	FlushInterval time.Duration `yaml:"flush_interval"`
+	BatchSize     int           `yaml:"batch_size"`     // 0: the backend's own (store.BatchSizer)
+	FlushInterval time.Duration `yaml:"flush_interval"` // 0: the backend's own (store.BatchSizer)
 	Retention     Retention     `yaml:"retention"`
 }
 
@@ -197,8 +197,7 @@ func DefaultConfig() Config {
 		Log:    Log{Level: "info", Format: "text"},
 		Store: Store{
 			Backend: "duckdb", Path: "osprey-data",
-			ClickHouse:    ClickHouse{Addr: []string{"127.0.0.1:9000"}, Database: "osprey", Username: "default"},
-			FlushInterval: time.Second,
+			ClickHouse: ClickHouse{Addr: []string{"127.0.0.1:9000"}, Database: "osprey", Username: "default"},
 			Retention: Retention{Sessions: 30 * 24 * time.Hour, Rollups: 400 * 24 * time.Hour,
 				Metrics: 90 * 24 * time.Hour, Findings: 365 * 24 * time.Hour},
 		},
@@ -307,8 +306,8 @@ func (c Config) Validate() error {
 	if c.Store.BatchSize < 0 {
 		bad("store.batch_size", "must be 0 (the backend's own) or more, got %d", c.Store.BatchSize)
 	}
-	if c.Store.FlushInterval <= 0 {
-		bad("store.flush_interval", "must be a positive duration, got %v", c.Store.FlushInterval)
+	if c.Store.FlushInterval < 0 {
+		bad("store.flush_interval", "must be 0 (the backend's own) or more, got %v", c.Store.FlushInterval)
 	}
 	for key, d := range map[string]time.Duration{
 		"store.retention.sessions": c.Store.Retention.Sessions, "store.retention.rollups": c.Store.Retention.Rollups,

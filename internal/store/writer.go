@@ -14,7 +14,7 @@ import (
 // WriterConfig tunes a Writer.
 type WriterConfig struct {
 	BatchSize int           // flush at this many records (default: the store's BatchSizer, else 50 000)
-	Interval  time.Duration // and at least this often (default 1 s)
+	Interval  time.Duration // and at least this often (default: the store's BatchSizer, else 1 s)
 	Buffers   int           // full batches queued before producers block (default: 200 000 records' worth, at least 2)
 	Flushers  int           // batches written at once (default 2: one staged while one commits)
 	Retry     time.Duration // first wait after a failed flush, doubling to 30 s (default 200 ms)
@@ -51,21 +51,27 @@ type Writer struct {
 	ctx     context.Context
 }
 
-// BatchSizer is a Store that writes batches of some size best.
+// BatchSizer is a Store that writes batches of some size best, and
+// would have a partial batch wait up to FlushInterval for more.
 type BatchSizer interface {
 	BatchSize() int
+	FlushInterval() time.Duration
 }
 
 // NewWriter starts a writer; Close flushes and stops it.
 func NewWriter(st Store, cfg WriterConfig) *Writer {
+	bs, sized := st.(BatchSizer)
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 50000
-		if bs, ok := st.(BatchSizer); ok {
+		if sized {
 			cfg.BatchSize = bs.BatchSize()
 		}
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
+		if sized {
+			cfg.Interval = bs.FlushInterval()
+		}
 	}
 	if cfg.Buffers <= 0 {
 		cfg.Buffers = max(2, (200000+cfg.BatchSize-1)/cfg.BatchSize)

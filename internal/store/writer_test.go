@@ -82,10 +82,11 @@ func TestWriterRetriesUntilStored(t *testing.T) {
 // sized is a store with a batch size of its own.
 type sized struct{ flaky }
 
-func (*sized) BatchSize() int { return 7 }
+func (*sized) BatchSize() int               { return 7 }
+func (*sized) FlushInterval() time.Duration { return 3 * time.Second }
 
-// TestWriterStoreBatchSize: without a configured size the writer batches
-// as the store asks; a configured one wins.
+// TestWriterStoreBatchSize: without a configured size or interval the
+// writer batches as the store asks; configured ones win.
 func TestWriterStoreBatchSize(t *testing.T) {
 	for _, c := range []struct{ config, batches int }{{0, 3}, {10, 2}} { // 20 records
 		f := &sized{flaky{ids: map[string]bool{}}}
@@ -101,6 +102,14 @@ func TestWriterStoreBatchSize(t *testing.T) {
 		if f.batches != c.batches || w.Written() != 20 {
 			t.Errorf("batch size %d configured: %d records in %d batches, want 20 in %d", c.config, w.Written(), f.batches, c.batches)
 		}
+	}
+	// The flush interval likewise.
+	for _, c := range []struct{ config, want time.Duration }{{0, 3 * time.Second}, {time.Minute, time.Minute}} {
+		w := NewWriter(&sized{flaky{ids: map[string]bool{}}}, WriterConfig{Interval: c.config})
+		if w.cfg.Interval != c.want {
+			t.Errorf("interval %v configured: %v, want %v", c.config, w.cfg.Interval, c.want)
+		}
+		w.Close()
 	}
 }
 

@@ -59,6 +59,14 @@ const RowGroup = 122880
 // set one: a row group.
 func (s *Store) BatchSize() int { return RowGroup }
 
+// FlushInterval is how long the store.Writer lets a partial batch wait
+// when the configuration does not say: 5 s, in which a row group fills
+// at 25 000 records/s. A partial one is logged in the WAL, and the
+// checkpoint that compresses it again stops the writer 17–23 s a
+// gigabyte of WAL (2.6 M records): every minute at 40 000 records/s in
+// batches of one second (docs/benchmarks.md).
+func (s *Store) FlushInterval() time.Duration { return 5 * time.Second }
+
 // Options tune DuckDB; the zero value is the default.
 type Options struct {
 	// Threads is DuckDB's threads, the caller's included; 0 is all cores
