@@ -60,7 +60,7 @@ func (db *DB) decode(fd *filter.Field, e string) string {
 // counts once for each end of an either-end field. signed is as for
 // fromRollup.
 func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, signed bool, args []any) (string, []any) {
-	b, p, n := "d_orig_bytes + d_resp_bytes", "d_orig_pkts + d_resp_pkts", "CASE WHEN seq = 0 THEN 1 ELSE 0 END"
+	b, p, n := sessionBytes, sessionPackets, sessionFlows
 	if signed { // ClickHouse has no common type of Int64 and UInt64
 		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
 	}
@@ -84,8 +84,14 @@ func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, sign
 	return unionAll(parts), args
 }
 
-// measures are a session record's b, p and n as rows() has them.
-const measures = "d_orig_bytes + d_resp_bytes AS b, d_orig_pkts + d_resp_pkts AS p, CASE WHEN seq = 0 THEN 1 ELSE 0 END AS n"
+// A session record's payload bytes, packets and flows (counted at a
+// flow's first record), and the three as rows() has them.
+const (
+	sessionBytes   = "d_orig_bytes + d_resp_bytes"
+	sessionPackets = "d_orig_pkts + d_resp_pkts"
+	sessionFlows   = "CASE WHEN seq = 0 THEN 1 ELSE 0 END"
+	measures       = sessionBytes + " AS b, " + sessionPackets + " AS p, " + sessionFlows + " AS n"
+)
 
 // device is the dimension of the device rollups: either end's asset, or
 // address without one.
@@ -292,6 +298,30 @@ func keepLargest(pts []store.Point, totals map[string]float64, limit int) []stor
 	return out
 }
 
+// segmentRows are the rows of sc by segment pair (x, y), with their
+// minute t and b, p, n: with byRollup from rollup_segment up to the
+// rollups' end and from sessions after it, else all from sessions
+// matching f.
+func (db *DB) segmentRows(sc store.Scope, f filter.Expr, byRollup bool) (string, []any) {
+	var head, tail *store.Scope = nil, &sc
+	if byRollup {
+		head, tail = split(sc, db.rolled())
+	}
+	var parts []string
+	var args []any
+	var w string
+	if head != nil {
+		w, args = db.where(*head, nil, false, "minute_us", args)
+		parts = append(parts, "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
+	}
+	if tail != nil {
+		w, args = db.where(*tail, f, false, "end_us", args)
+		t := db.D.Floor("end_us", int64(time.Minute/time.Microsecond))
+		parts = append(parts, "SELECT "+t+" AS t, orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
+	}
+	return unionAll(parts), args
+}
+
 // Matrix sums traffic between the segments or tags of the two ends.
 // Sessions without a tag take no part in a tag matrix.
 func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, error) {
@@ -304,21 +334,8 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	col := "orig_segment" // the keys' column, for Decode
 	switch q.By {
 	case "segment", "":
-		var head, tail *store.Scope = nil, &q.Scope // without the rollup: a filter, or not on minutes
-		if q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute) {
-			head, tail = split(q.Scope, db.rolled())
-		}
-		var parts []string
-		var w string
-		if head != nil {
-			w, args = db.where(*head, nil, false, "minute_us", args)
-			parts = append(parts, "SELECT orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
-		}
-		if tail != nil {
-			w, args = db.where(*tail, q.Filter, false, "end_us", args)
-			parts = append(parts, "SELECT orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
-		}
-		query = unionAll(parts)
+		byRollup := q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute)
+		query, args = db.segmentRows(q.Scope, q.Filter, byRollup)
 	case "tag":
 		col = "orig_tags"
 		var w string

@@ -87,19 +87,8 @@ func (db *DB) Group(ctx context.Context, q store.GroupQuery) ([]store.GroupRow, 
 // PairSeries reads rollup_segment minute by minute, and sessions after
 // the rollups' end.
 func (db *DB) PairSeries(ctx context.Context, q store.PairSeriesQuery) ([]store.PairPoint, error) {
-	var parts []string
-	var args []any
-	var w string
-	head, tail := split(q.Scope, db.rolled())
-	if head != nil {
-		w, args = db.where(*head, nil, false, "minute_us", args)
-		parts = append(parts, "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
-	}
-	if tail != nil {
-		w, args = db.where(*tail, nil, false, "end_us", args)
-		parts = append(parts, "SELECT "+db.D.Floor("end_us", int64(time.Minute/time.Microsecond))+" AS t, orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
-	}
-	query := "SELECT t, x, y, sum(b) AS b, sum(p) AS p, sum(n) AS n FROM (" + unionAll(parts) + ") AS r GROUP BY t, x, y"
+	from, args := db.segmentRows(q.Scope, nil, true)
+	query := "SELECT t, x, y, sum(b) AS b, sum(p) AS p, sum(n) AS n FROM (" + from + ") AS r GROUP BY t, x, y"
 	query = "SELECT t, " + db.D.Decode("orig_segment", "x") + " AS a, " + db.D.Decode("resp_segment", "y") + " AS c, b, p, n FROM (" +
 		query + ") AS g ORDER BY t, a, c"
 	rows, err := db.SQL.QueryContext(ctx, query, args...)

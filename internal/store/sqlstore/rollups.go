@@ -94,10 +94,10 @@ func split(sc store.Scope, rolled time.Time) (head, tail *store.Scope) {
 // pieces splits sc, within the rollups (ending at rolled), for a
 // dimension: the whole hours from the hourly rollup, where there is one
 // and grain allows, and the rest from the minute rollup when on minute
-// boundaries, else from sessions (raw, nil u). grain is the coarsest bucket the caller can take
-// (a series' step); zero takes any, and then an end that covers more
-// than half an hour is read as its hour less the minutes outside it
-// (complement): a day ending at 10:42 reads 18 minutes of the hour
+// boundaries, else from sessions (raw, nil u). grain is the coarsest
+// bucket the caller can take (a series' step); zero takes any, and then
+// an end that covers more than half an hour is read as its hour less the
+// minutes outside it (complement): a day ending at 10:42 reads 18 minutes of the hour
 // rather than 42, and one from 10:17 reads 17 rather than 43. The sums
 // stay exact, but a value whose traffic in the range is all outside such
 // an end sums to zero rather than being absent (Top leaves zeros out).
