@@ -37,6 +37,7 @@ type Store struct {
 	batches batches
 	strings *dictionary
 	rolled  atomic.Int64   // where the rollups end, µs (roll.go)
+	newest  atomic.Int64   // the newest stored record's end, µs
 	late    map[int64]bool // hours to compact (roll.go), under mu
 }
 
@@ -117,7 +118,7 @@ func OpenWith(ctx context.Context, dir string, opt Options) (*Store, error) {
 	}
 	db := sql.OpenDB(conn)
 	s := &Store{strings: &dictionary{}, late: map[int64]bool{}}
-	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}, Rolled: func() time.Time { return time.UnixMicro(s.rolled.Load()) }}
+	s.DB = &sqlstore.DB{SQL: db, D: dialect{s.strings}, Rolled: s.rolledUp}
 	err = s.migrate(ctx)
 	if err == nil && len(migrations) > stringsTable { // shorter in tests of old schemas
 		err = s.strings.load(ctx, db)

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/sqlstore"
 	"github.com/osprey-ndr/osprey/internal/store/storetest"
 )
 
@@ -35,6 +36,7 @@ func TestRollups(t *testing.T) {
 	for range 6 {
 		write(5000)
 	}
+	write(50) // the rollups' end 20 s into a minute
 	rolled := st.rolled.Load()
 	if newest := gen.Records(1)[0].End.UnixMicro(); rolled < newest-3*minuteUs || rolled > newest {
 		t.Fatalf("rollups end at %s, the newest record at %s", time.UnixMicro(rolled).UTC(), time.UnixMicro(newest).UTC())
@@ -42,7 +44,8 @@ func TestRollups(t *testing.T) {
 	checkRollups(t, st, true)
 
 	// Late records: in hours long rolled up, and in the hour the rollups
-	// end in (whose hourly rows are not written yet).
+	// end in (whose hourly rows are not written yet), up to the minute
+	// they end in.
 	hour := floor(rolled, hourUs)
 	for i, from := range []int64{storetest.Base.UnixMicro(), hour} {
 		late := storetest.NewGenerator(uint64(10 + i))
@@ -88,7 +91,8 @@ func TestRollups(t *testing.T) {
 
 // checkRollups compares each rollup with the sums of the sessions that
 // end before where it ends (the hourly tables: before that hour), and
-// with once, that no bucket has a key twice.
+// with once, that no bucket has a key twice (but the minute the rollups
+// end in, rolled up by more than one batch until it is over).
 func checkRollups(t *testing.T, st *Store, once bool) {
 	t.Helper()
 	ctx := context.Background()
@@ -120,8 +124,8 @@ func checkRollups(t *testing.T, st *Store, once bool) {
 		if err := st.SQL.QueryRowContext(ctx, q, limit).Scan(&differ); err != nil {
 			t.Fatalf("%s: %v", c.table, err)
 		}
-		keyed := "SELECT count(*), count(DISTINCT (tenant, " + c.time + ", " + c.keys + ")) FROM " + c.table
-		if err := st.SQL.QueryRowContext(ctx, keyed).Scan(&rows, &keys); err != nil {
+		keyed := "SELECT count(*), count(DISTINCT (tenant, " + c.time + ", " + c.keys + ")) FROM " + c.table + " WHERE " + c.time + " < ?"
+		if err := st.SQL.QueryRowContext(ctx, keyed, floor(rolled, minuteUs)).Scan(&rows, &keys); err != nil {
 			t.Fatalf("%s: %v", c.table, err)
 		}
 		if differ != 0 || rows == 0 || (once && rows != keys) {
@@ -132,7 +136,8 @@ func checkRollups(t *testing.T, st *Store, once bool) {
 
 // TestReadsAcrossRolled asks the rollups' questions over ranges before,
 // across and after where the rollups end, and compares each answer with
-// the one read from sessions alone.
+// the one read from sessions alone; then again with a record stored
+// beyond the end (stamped ahead of the clock).
 func TestReadsAcrossRolled(t *testing.T) {
 	ctx := context.Background()
 	st, err := Open(ctx, "")
@@ -141,24 +146,27 @@ func TestReadsAcrossRolled(t *testing.T) {
 	}
 	defer st.Close()
 	gen := storetest.NewGenerator(9)
-	gen.Every = time.Second // to 5:50, the rollups' end at 5:49: its hour is not complemented
-	for range 5 {
-		batch := gen.Records(4200)
-		if _, err := st.WriteSessions(ctx, batch); err != nil {
+	gen.Every = time.Second // to 5:50:30, the rollups' end then: its hour is not complemented
+	for _, n := range []int{4200, 4200, 4200, 4200, 4200, 30} {
+		if _, err := st.WriteSessions(ctx, gen.Records(n)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	rolled := time.UnixMicro(st.rolled.Load()).UTC()
 	end := gen.Records(1)[0].End
-	if !end.After(rolled) {
+	if !end.After(rolled) || rolled.Sub(rolled.Truncate(time.Minute)) < 10*time.Second {
 		t.Fatalf("rollups end at %s, the newest record at %s", rolled, end)
 	}
 	ask := func() (out []any) {
-		base, h := storetest.Base, time.Hour
+		base, h, m := storetest.Base, time.Hour, rolled.Truncate(time.Minute)
 		for _, r := range []store.Range{
 			{}, {Since: base, Until: rolled}, {Since: base.Add(h), Until: rolled.Add(-7 * time.Minute)},
 			{Since: base.Add(17 * time.Minute), Until: rolled.Add(2 * time.Minute)}, {Since: rolled.Add(-h), Until: end.Add(h)},
 			{Since: rolled.Truncate(h), Until: end.Add(h).Truncate(h)}, {Since: rolled.Add(-3 * time.Minute)},
+			// On minutes: a live dashboard's, across the end and within its
+			// minute; and ending in that minute before the end.
+			{Since: base, Until: m.Add(time.Minute)}, {Since: m.Add(-h), Until: m.Add(3 * time.Minute)}, {Since: m}, {Since: m, Until: m.Add(time.Minute)},
+			{Since: m.Add(-h), Until: m.Add(rolled.Sub(m) / 2)},
 		} {
 			sc := store.Scope{Tenant: "default", Range: r}
 			for _, dim := range []string{"device", "app", "src.ip", "dst.ip"} {
@@ -184,12 +192,112 @@ func TestReadsAcrossRolled(t *testing.T) {
 		}
 		return out
 	}
-	got := ask()
-	if top := got[0].([]store.TopRow); len(top) != 20 {
-		t.Fatalf("top devices: %v", top)
+	compare := func() {
+		t.Helper()
+		rolledUp := st.Rolled
+		got := ask()
+		if top := got[0].([]store.TopRow); len(top) != 20 {
+			t.Fatalf("top devices: %v", top)
+		}
+		st.Rolled = func() sqlstore.Rolled { // nothing rolled up
+			return sqlstore.Rolled{At: time.UnixMicro(0), SQL: "0", Beyond: true}
+		}
+		defer func() { st.Rolled = rolledUp }()
+		if d := cmp.Diff(ask(), got); d != "" {
+			t.Errorf("with the rollups (+) and from sessions alone (-):\n%s", d)
+		}
 	}
-	st.Rolled = func() time.Time { return time.UnixMicro(0) } // nothing rolled up
-	if d := cmp.Diff(ask(), got); d != "" {
-		t.Errorf("with the rollups (+) and from sessions alone (-):\n%s", d)
+	compare()
+	ahead := gen.Records(1)
+	ahead[0].End = time.Now().Add(2 * rollAhead).Truncate(time.Microsecond)
+	if _, err := st.WriteSessions(ctx, ahead); err != nil {
+		t.Fatal(err)
+	}
+	if !st.rolledUp().Beyond || !st.rolledUp().At.Equal(rolled) {
+		t.Fatalf("after a record ahead of the clock: %+v, want the end at %s with records beyond", st.rolledUp(), rolled)
+	}
+	compare()
+}
+
+// TestLiveReadsCountOnce reads while batches are written, each read
+// planned on the rollups' end as it was some milliseconds before the
+// read runs: every total must be the sum of a whole number of batches,
+// each record counted once though a batch committed in between moved
+// the end.
+func TestLiveReadsCountOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rolledUp := st.Rolled
+	st.Rolled = func() sqlstore.Rolled {
+		r := rolledUp()
+		time.Sleep(3 * time.Millisecond) // a batch may commit meanwhile
+		return r
+	}
+	gen := storetest.NewGenerator(5)
+	gen.Every = 700 * time.Millisecond // batches ending inside minutes
+	const batches = 40
+	totals := map[uint64]bool{0: true}
+	var sum uint64
+	var recs [][]store.Record
+	for range batches {
+		batch := gen.Records(300)
+		for _, r := range batch {
+			sum += r.Delta.OrigBytes + r.Delta.RespBytes
+		}
+		totals[sum] = true
+		recs = append(recs, batch)
+	}
+	done := make(chan error)
+	go func() {
+		for _, batch := range recs {
+			if _, err := st.WriteSessions(ctx, batch); err != nil {
+				done <- err
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		done <- nil
+	}()
+	// Until ragged and past every record: bounded by the end as read.
+	sc := store.Scope{Tenant: "default", Range: store.Range{Until: storetest.Base.Add(48*time.Hour + time.Second)}}
+	reads, partial := 0, 0
+	for writing := true; writing; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			writing = false
+		default:
+		}
+		top, err := st.Top(ctx, store.TopQuery{Scope: sc, Dimension: "app", By: store.Bytes, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cells, err := st.Matrix(ctx, store.MatrixQuery{Scope: sc, By: "segment", Measure: store.Bytes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var apps, pairs uint64
+		for _, r := range top {
+			apps += r.Bytes
+		}
+		for _, c := range cells {
+			pairs += c.Value
+		}
+		if !totals[apps] || !totals[pairs] {
+			t.Fatalf("read %d: apps sum to %d, segment pairs to %d: not a whole number of batches", reads, apps, pairs)
+		}
+		reads++
+		if apps != 0 && apps != sum {
+			partial++
+		}
+	}
+	if partial < 5 {
+		t.Fatalf("%d of %d reads ran while the batches were written", partial, reads)
 	}
 }

@@ -126,7 +126,11 @@ func newRollups(b *sessionBatch, strs *dictionary, rolled int64) []*rollup {
 	tenants := column("tenant")
 	for _, u := range out { // finer tables come first
 		u.names, u.strings = ns, strs
-		u.add(recs, tenants, floor(rolled, u.unit))
+		limit := rolled // in the minute tables, every late record
+		if u.unit == hourUs {
+			limit = floor(rolled, hourUs)
+		}
+		u.add(recs, tenants, limit)
 	}
 	return out
 }

@@ -58,7 +58,7 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 		}
 	}
 	rolled := s.rolled.Load()
-	late, hours, next := newRollups(src, s.strings, rolled), hoursOf(recs, rolled), nextRolled(rolled, recs)
+	late, hours, next := newRollups(src, s.strings, rolled), hoursOf(recs, floor(rolled, minuteUs)), nextRolled(rolled, recs)
 	var stored func()
 	var compacted []int64
 	err = tx(ctx, c, func(tx *sql.Tx) error {
@@ -88,6 +88,11 @@ func (s *Store) writeSessions(ctx context.Context, batch []store.Record) (int, e
 		return 0, fmt.Errorf("write sessions: %w", err)
 	}
 	stored()
+	newest := s.newest.Load()
+	for _, r := range recs {
+		newest = max(newest, sqlstore.Micros(r.End))
+	}
+	s.newest.Store(newest)
 	s.rolled.Store(next)
 	for h := range hours {
 		s.late[h] = true

@@ -36,9 +36,9 @@ func (db *DB) rows(sc store.Scope, f filter.Expr, dim string, grain time.Duratio
 	for _, p := range ps {
 		var part string
 		if p.u != nil {
-			part, args = db.fromRollup(*p.u, p.sc, signed, p.minus, args)
+			part, args = db.fromRollup(p, signed, args)
 		} else {
-			part, args = db.fromSessions(fd, p.sc, f, signed, args)
+			part, args = db.fromSessions(fd, p, f, signed, args)
 		}
 		parts = append(parts, part)
 	}
@@ -56,10 +56,10 @@ func (db *DB) decode(fd *filter.Field, e string) string {
 	return db.D.Decode(fd.Column, e)
 }
 
-// fromSessions is the sessions' rows in sc as rows() gives them: a record
-// counts once for each end of an either-end field. signed is as for
-// fromRollup.
-func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, signed bool, args []any) (string, []any) {
+// fromSessions is the sessions' rows of a piece as rows() gives them: a
+// record counts once for each end of an either-end field. signed is as
+// for fromRollup.
+func (db *DB) fromSessions(fd *filter.Field, pc piece, f filter.Expr, signed bool, args []any) (string, []any) {
 	b, p, n := sessionBytes, sessionPackets, sessionFlows
 	if signed { // ClickHouse has no common type of Int64 and UInt64
 		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
@@ -77,7 +77,7 @@ func (db *DB) fromSessions(fd *filter.Field, sc store.Scope, f filter.Expr, sign
 		}
 		for _, b := range db.disjoint(f) {
 			var w string
-			w, args = db.where(sc, b, false, "end_us", args)
+			w, args = db.pieceWhere(pc, b, "end_us", args)
 			parts = append(parts, "SELECT "+col+" AS k, "+m+" FROM sessions WHERE "+w)
 		}
 	}
@@ -300,24 +300,25 @@ func keepLargest(pts []store.Point, totals map[string]float64, limit int) []stor
 
 // segmentRows are the rows of sc by segment pair (x, y), with their
 // minute t and b, p, n: with byRollup from rollup_segment up to the
-// rollups' end and from sessions after it, else all from sessions
-// matching f.
+// rollups' end and from sessions after it (segmentPieces), else all
+// from sessions matching f.
 func (db *DB) segmentRows(sc store.Scope, f filter.Expr, byRollup bool) (string, []any) {
-	var head, tail *store.Scope = nil, &sc
+	ps := []piece{{sc: sc}}
 	if byRollup {
-		head, tail = split(sc, db.rolled())
+		ps = db.segmentPieces(sc)
 	}
 	var parts []string
 	var args []any
 	var w string
-	if head != nil {
-		w, args = db.where(*head, nil, false, "minute_us", args)
-		parts = append(parts, "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
-	}
-	if tail != nil {
-		w, args = db.where(*tail, f, false, "end_us", args)
-		t := db.D.Floor("end_us", int64(time.Minute/time.Microsecond))
-		parts = append(parts, "SELECT "+t+" AS t, orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
+	for _, p := range ps {
+		if p.u != nil {
+			w, args = db.pieceWhere(p, nil, "minute_us", args)
+			parts = append(parts, "SELECT minute_us AS t, orig_segment AS x, resp_segment AS y, bytes AS b, packets AS p, sessions AS n FROM rollup_segment WHERE "+w)
+		} else {
+			w, args = db.pieceWhere(p, f, "end_us", args)
+			t := db.D.Floor("end_us", int64(time.Minute/time.Microsecond))
+			parts = append(parts, "SELECT "+t+" AS t, orig_segment AS x, resp_segment AS y, "+measures+" FROM sessions WHERE "+w)
+		}
 	}
 	return unionAll(parts), args
 }
@@ -334,8 +335,7 @@ func (db *DB) Matrix(ctx context.Context, q store.MatrixQuery) ([]store.Cell, er
 	col := "orig_segment" // the keys' column, for Decode
 	switch q.By {
 	case "segment", "":
-		byRollup := q.Filter == nil && on(q.Since, time.Minute) && on(q.Until, time.Minute)
-		query, args = db.segmentRows(q.Scope, q.Filter, byRollup)
+		query, args = db.segmentRows(q.Scope, q.Filter, q.Filter == nil)
 	case "tag":
 		col = "orig_tags"
 		var w string

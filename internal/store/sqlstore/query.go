@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/filter"
@@ -16,10 +15,9 @@ import (
 type DB struct {
 	SQL *sql.DB
 	D   Dialect
-	// Rolled, when set, is where the rollups end: the records ending
-	// before it are in them, the others are read from sessions. Unset,
+	// Rolled, when set, is where the rollups end (see Rolled). Unset,
 	// the rollups hold every record stored.
-	Rolled func() time.Time
+	Rolled func() Rolled
 }
 
 // where builds the tenant, time and filter conditions, appending to args.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/store"
+	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
 
 // rollup is a table of sums per time bucket and key, kept at ingest by
@@ -26,6 +27,8 @@ var (
 		"app":    {table: "rollup_app", key: "app", time: "minute_us"},
 		"device": {table: "rollup_device", key: "device", time: "minute_us"},
 	}
+	// segments is the matrix's (its key is a pair: segmentRows).
+	segments    = rollup{table: "rollup_segment", time: "minute_us"}
 	hourRollups = map[string]rollup{
 		"device": {table: "rollup_device_hour", key: "device", time: "hour_us"},
 		"src.ip": {table: "rollup_ip_hour", key: "ip", time: "hour_us", cond: "side = 0", addr: true},
@@ -33,10 +36,11 @@ var (
 	}
 )
 
-// fromRollup is the rollup's rows in sc as rows() gives them; signed
-// gives the sums as signed integers, negated when minus.
-func (db *DB) fromRollup(u rollup, sc store.Scope, signed, minus bool, args []any) (string, []any) {
-	w, args := db.where(sc, nil, false, u.time, args)
+// fromRollup is a rollup piece's rows as rows() gives them; signed
+// gives the sums as signed integers, negated for a minus piece.
+func (db *DB) fromRollup(pc piece, signed bool, args []any) (string, []any) {
+	u := *pc.u
+	w, args := db.pieceWhere(pc, nil, u.time, args)
 	if u.cond != "" {
 		w += " AND " + u.cond
 	}
@@ -48,37 +52,132 @@ func (db *DB) fromRollup(u rollup, sc store.Scope, signed, minus bool, args []an
 	if signed {
 		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
 	}
-	if minus {
+	if pc.minus {
 		b, p, n = "-"+b, "-"+p, "-"+n
 	}
 	return "SELECT " + key + " AS k, " + b + " AS b, " + p + " AS p, " + n + " AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
 }
 
-// pieces splits sc for a dimension without a filter: what ends after
-// the rollups (DB.Rolled) is read from sessions, the rest by pieces.
-func (db *DB) pieces(dim string, sc store.Scope, grain time.Duration) []piece {
-	rolled := db.rolled()
-	head, tail := split(sc, rolled)
-	var out []piece
-	if head != nil {
-		out = pieces(dim, *head, grain, rolled)
+// pieceWhere is the conditions of a piece's rows, its time in timeCol:
+// its scope's, f's, and a bound piece's bound.
+func (db *DB) pieceWhere(p piece, f filter.Expr, timeCol string, args []any) (string, []any) {
+	w, args := db.where(p.sc, f, false, timeCol, args)
+	if p.bound != nil {
+		var b string
+		b, args = db.bound(p.sc, p.bound, args)
+		op := " >= "
+		if p.u != nil {
+			op = " < "
+		}
+		w += " AND " + timeCol + op + b
 	}
-	if tail != nil {
-		out = append(out, piece{sc: *tail})
+	return w, args
+}
+
+// Rolled is where a backend's rollups end when they do not hold every
+// record stored (DuckDB's, rolled forward by each batch): the records
+// that end before At are in them, the minute of At only up to At; the
+// others are read from sessions.
+type Rolled struct {
+	At time.Time
+	// SQL is the same end as a query reads it, in its own snapshot: a
+	// batch committed between planning a query and running it moves the
+	// end, and a bound read there still counts each record once.
+	SQL string
+	// Beyond says that stored records end at or after At (stamped ahead
+	// of the clock): without them, a range ending on a minute is read
+	// from the rollups alone.
+	Beyond bool
+}
+
+// pieces splits sc for a dimension without a filter: before the minute
+// the rollups end in by pieces, the rest by live.
+func (db *DB) pieces(dim string, sc store.Scope, grain time.Duration) []piece {
+	minute, ok := minuteRollups[dim]
+	head := func(sc store.Scope, rolled time.Time) []piece { return pieces(dim, sc, grain, rolled) }
+	return db.byRolled(sc, head, &minute, ok && (grain == 0 || grain%time.Minute == 0))
+}
+
+// segmentPieces splits sc for the segment matrix: before the minute the
+// rollups end in by byMinutes, the rest by live.
+func (db *DB) segmentPieces(sc store.Scope) []piece {
+	head := func(sc store.Scope, _ time.Time) []piece { return byMinutes(sc, &segments) }
+	return db.byRolled(sc, head, &segments, true)
+}
+
+// byRolled splits sc at the minute the rollups end in (DB.Rolled): head
+// answers for what is before it, given that minute, and live for the
+// rest, with u as the minute rollup where byMinute.
+func (db *DB) byRolled(sc store.Scope, head func(store.Scope, time.Time) []piece, u *rollup, byMinute bool) []piece {
+	if db.Rolled == nil {
+		return head(sc, time.Time{})
+	}
+	r := db.Rolled()
+	m := r.At.Truncate(time.Minute)
+	before, after := split(sc, m)
+	var out []piece
+	if before != nil {
+		out = head(*before, m)
+	}
+	if after != nil {
+		out = append(out, db.live(*after, u, byMinute, r)...)
 	}
 	return out
 }
 
-// rolled is where the rollups end, zero for no end.
-func (db *DB) rolled() time.Time {
-	if db.Rolled == nil {
-		return time.Time{}
+// byMinutes is sc's whole minutes from the minute rollup u and its
+// ragged ends from sessions.
+func byMinutes(sc store.Scope, u *rollup) []piece {
+	lo, hi := sc.Since, sc.Until
+	if !on(lo, time.Minute) {
+		lo = lo.Truncate(time.Minute).Add(time.Minute)
 	}
-	return db.Rolled()
+	hi = hi.Truncate(time.Minute) // the zero time stays
+	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
+		return []piece{{sc: sc}}
+	}
+	part := func(since, until time.Time) store.Scope {
+		return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
+	}
+	out := []piece{{sc: part(lo, hi), u: u}}
+	if !lo.Equal(sc.Since) {
+		out = append(out, piece{sc: part(sc.Since, lo)})
+	}
+	if !hi.Equal(sc.Until) {
+		out = append(out, piece{sc: part(hi, sc.Until)})
+	}
+	return out
 }
 
-// split is sc before the rollups' end, which they answer for, and after
-// it, which only sessions do (nil when empty); a zero rolled is no end.
+// live is sc, from the minute the rollups end in on: where the minute
+// rollup u can answer (byMinute, and sc begins on a minute), its rows
+// before the rollups' end and sessions from there — both bounded by the
+// end as the query reads it, unless sc ends on a minute and nothing is
+// stored beyond the end, when the rollup holds every record of sc —
+// else sessions alone.
+func (db *DB) live(sc store.Scope, u *rollup, byMinute bool, r Rolled) []piece {
+	switch {
+	case !byMinute || !on(sc.Since, time.Minute):
+		return []piece{{sc: sc}}
+	case on(sc.Until, time.Minute) && !r.Beyond:
+		return []piece{{sc: sc, u: u}}
+	}
+	return []piece{{sc: sc, u: u, bound: &r}, {sc: sc, bound: &r}}
+}
+
+// bound is where a live piece's rollup rows end and its sessions begin,
+// as the query reads it: the rollups' end, or, when that is past sc,
+// the minute sc ends in (whose rows hold records after sc).
+func (db *DB) bound(sc store.Scope, r *Rolled, args []any) (string, []any) {
+	if sc.Until.IsZero() {
+		return r.SQL, args
+	}
+	until, minute := db.bind(&args, Micros(sc.Until)), db.bind(&args, Micros(sc.Until.Truncate(time.Minute)))
+	return "CASE WHEN " + r.SQL + " <= " + until + " THEN " + r.SQL + " ELSE " + minute + " END", args
+}
+
+// split is sc before rolled and from it (nil when empty); a zero
+// rolled is no end.
 func split(sc store.Scope, rolled time.Time) (head, tail *store.Scope) {
 	if rolled.IsZero() || (!sc.Until.IsZero() && !sc.Until.After(rolled)) {
 		return &sc, nil
@@ -154,11 +253,14 @@ func pieces(dim string, sc store.Scope, grain time.Duration, rolled time.Time) [
 }
 
 // piece is part of a range and the rollup that answers for it (nil:
-// the sessions themselves); a piece marked minus is subtracted.
+// the sessions themselves); a piece marked minus is subtracted; a
+// bound piece holds only rows before (rollup) or records from
+// (sessions) the bound of live.
 type piece struct {
 	sc    store.Scope
 	u     *rollup
 	minus bool
+	bound *Rolled
 }
 
 // on says t is on a boundary of unit (the zero time, an open end, is).
