@@ -165,9 +165,10 @@ func (d *dictionary) text(v any) (string, error) {
 	return "", fmt.Errorf("string column holds %T", v)
 }
 
-// codesOf is a batch's column as codes, new strings given theirs.
+// codesOf is a batch's column as codes, new strings given theirs; the
+// batch hands it back to codeColumns.
 func (d *dictionary) codesOf(vals []string) []uint32 {
-	out := make([]uint32, len(vals))
+	out := codeColumns.get(len(vals))
 	seen := map[string]uint32{}
 	for i, v := range vals {
 		if i > 0 && v == vals[i-1] {

@@ -183,3 +183,29 @@ func TestCanceledWrite(t *testing.T) {
 		t.Fatalf("%d sessions, want %d (%v)", after, before+2*stagers*1000, err)
 	}
 }
+
+// TestUniqueRecords drops repeated ids, first kept, also when every id
+// hashes alike.
+func TestUniqueRecords(t *testing.T) {
+	rec := func(tenant, uid string, seq uint32, bytes uint64) store.Record {
+		var r store.Record
+		r.Tenant, r.UID, r.Seq, r.OrigBytes = tenant, uid, seq, bytes
+		return r
+	}
+	batch := []store.Record{rec("a", "u1", 0, 1), rec("a", "u1", 1, 2), rec("b", "u1", 0, 3), rec("a", "u1", 0, 4),
+		rec("a", "u2", 0, 5), rec("b", "u1", 0, 6), rec("a", "u1", 1, 7), rec("a", "u2", 0, 8)}
+	want := []uint64{1, 2, 3, 5}
+	for _, collide := range []bool{false, true} {
+		if collide {
+			defer func(h func(recordID) uint64) { idHash = h }(idHash)
+			idHash = func(recordID) uint64 { return 7 }
+		}
+		var got []uint64
+		for _, r := range uniqueRecords(batch) {
+			got = append(got, r.OrigBytes)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("colliding hashes %v: kept %v, want %v", collide, got, want)
+		}
+	}
+}
