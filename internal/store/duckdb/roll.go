@@ -67,7 +67,7 @@ func nextRolled(rolled int64, recs []*store.Record) int64 {
 // sees the records beyond it.
 func (s *Store) rolledUp() sqlstore.Rolled {
 	at := s.rolled.Load()
-	return sqlstore.Rolled{At: time.UnixMicro(at), SQL: "(SELECT rolled_us FROM rollup_state)", Beyond: s.newest.Load() >= at}
+	return sqlstore.Rolled{At: time.UnixMicro(at), Column: "rolled_us", Table: "rollup_state", Beyond: s.newest.Load() >= at}
 }
 
 // Each rollup's sums of the sessions ending in [$1, $2), one row per key

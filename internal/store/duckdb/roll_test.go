@@ -167,6 +167,8 @@ func TestReadsAcrossRolled(t *testing.T) {
 			// minute; and ending in that minute before the end.
 			{Since: base, Until: m.Add(time.Minute)}, {Since: m.Add(-h), Until: m.Add(3 * time.Minute)}, {Since: m}, {Since: m, Until: m.Add(time.Minute)},
 			{Since: m.Add(-h), Until: m.Add(rolled.Sub(m) / 2)},
+			// Ragged, each end more than half its hour (complemented).
+			{Since: base.Add(h + 13*time.Minute + 7*time.Second), Until: base.Add(4*h + 47*time.Minute + 3*time.Second)},
 		} {
 			sc := store.Scope{Tenant: "default", Range: r}
 			for _, dim := range []string{"device", "app", "src.ip", "dst.ip"} {
@@ -200,7 +202,7 @@ func TestReadsAcrossRolled(t *testing.T) {
 			t.Fatalf("top devices: %v", top)
 		}
 		st.Rolled = func() sqlstore.Rolled { // nothing rolled up
-			return sqlstore.Rolled{At: time.UnixMicro(0), SQL: "0", Beyond: true}
+			return sqlstore.Rolled{At: time.UnixMicro(0), Column: "0", Table: "(SELECT 1)", Beyond: true}
 		}
 		defer func() { st.Rolled = rolledUp }()
 		if d := cmp.Diff(ask(), got); d != "" {

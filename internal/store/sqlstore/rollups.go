@@ -80,10 +80,11 @@ func (db *DB) pieceWhere(p piece, f filter.Expr, timeCol string, args []any) (st
 // others are read from sessions.
 type Rolled struct {
 	At time.Time
-	// SQL is the same end as a query reads it, in its own snapshot: a
-	// batch committed between planning a query and running it moves the
-	// end, and a bound read there still counts each record once.
-	SQL string
+	// Column of Table (one row) is the same end as a query reads it, in
+	// its own snapshot: a batch committed between planning a query and
+	// running it moves the end, and a bound read there still counts each
+	// record once.
+	Column, Table string
 	// Beyond says that stored records end at or after At (stamped ahead
 	// of the clock): without them, a range ending on a minute is read
 	// from the rollups alone.
@@ -167,13 +168,16 @@ func (db *DB) live(sc store.Scope, u *rollup, byMinute bool, r Rolled) []piece {
 
 // bound is where a live piece's rollup rows end and its sessions begin,
 // as the query reads it: the rollups' end, or, when that is past sc,
-// the minute sc ends in (whose rows hold records after sc).
+// the minute sc ends in (whose rows hold records after sc). One scalar
+// subquery, which DuckDB pushes into the scan as a filter once it is
+// known (a CASE of two was evaluated row by row).
 func (db *DB) bound(sc store.Scope, r *Rolled, args []any) (string, []any) {
-	if sc.Until.IsZero() {
-		return r.SQL, args
+	e := r.Column
+	if !sc.Until.IsZero() {
+		until, minute := db.bind(&args, Micros(sc.Until)), db.bind(&args, Micros(sc.Until.Truncate(time.Minute)))
+		e = "CASE WHEN " + e + " <= " + until + " THEN " + e + " ELSE " + minute + " END"
 	}
-	until, minute := db.bind(&args, Micros(sc.Until)), db.bind(&args, Micros(sc.Until.Truncate(time.Minute)))
-	return "CASE WHEN " + r.SQL + " <= " + until + " THEN " + r.SQL + " ELSE " + minute + " END", args
+	return "(SELECT " + e + " FROM " + r.Table + ")", args
 }
 
 // split is sc before rolled and from it (nil when empty); a zero
@@ -192,26 +196,27 @@ func split(sc store.Scope, rolled time.Time) (head, tail *store.Scope) {
 
 // pieces splits sc, within the rollups (ending at rolled), for a
 // dimension: the whole hours from the hourly rollup, where there is one
-// and grain allows, and the rest from the minute rollup when on minute
-// boundaries, else from sessions (raw, nil u). grain is the coarsest
-// bucket the caller can take (a series' step); zero takes any, and then
-// an end that covers more than half an hour is read as its hour less the
-// minutes outside it (complement): a day ending at 10:42 reads 18 minutes of the hour
+// and grain allows, the whole minutes of the rest from the minute rollup,
+// where there is one and grain allows, and the seconds of ragged ends
+// from sessions (raw, nil u). grain is the coarsest bucket the caller
+// can take (a series' step); zero takes any, and then an end that covers
+// more than half an hour is read as its hour less the part outside it
+// (complement): a day ending at 10:42 reads 18 minutes of the hour
 // rather than 42, and one from 10:17 reads 17 rather than 43. The sums
 // stay exact, but a value whose traffic in the range is all outside such
 // an end sums to zero rather than being absent (Top leaves zeros out).
 // An hour the rollups do not cover whole is never complemented.
 func pieces(dim string, sc store.Scope, grain time.Duration, rolled time.Time) []piece {
 	minute, byMinute := minuteRollups[dim]
-	fine := func(sc store.Scope) piece {
-		if byMinute && on(sc.Since, time.Minute) && on(sc.Until, time.Minute) && (grain == 0 || grain%time.Minute == 0) {
-			return piece{sc: sc, u: &minute}
+	fine := func(sc store.Scope) []piece {
+		if byMinute && (grain == 0 || grain%time.Minute == 0) {
+			return byMinutes(sc, &minute)
 		}
-		return piece{sc: sc}
+		return []piece{{sc: sc}}
 	}
 	hour, ok := hourRollups[dim]
 	if !ok || (grain != 0 && grain%time.Hour != 0) {
-		return []piece{fine(sc)}
+		return fine(sc)
 	}
 	lo, hi := sc.Since, sc.Until
 	if !lo.IsZero() && !on(lo, time.Hour) {
@@ -221,24 +226,29 @@ func pieces(dim string, sc store.Scope, grain time.Duration, rolled time.Time) [
 		hi = hi.Truncate(time.Hour)
 	}
 	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
-		return []piece{fine(sc)} // within one hour
+		return fine(sc) // within one hour
 	}
 	scope := func(since, until time.Time) store.Scope {
 		return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
 	}
+	minus := func(ps []piece) []piece {
+		for i := range ps {
+			ps[i].minus = true
+		}
+		return ps
+	}
 	// end is the part of the hour h within [since, until).
 	end := func(h, since, until time.Time) []piece {
-		p := fine(scope(since, until))
 		closed := rolled.IsZero() || !h.Add(time.Hour).After(rolled)
-		if grain != 0 || p.u == nil || until.Sub(since) <= 30*time.Minute || !closed {
-			return []piece{p}
+		if grain != 0 || until.Sub(since) <= 30*time.Minute || !closed {
+			return fine(scope(since, until))
 		}
 		out := []piece{{sc: scope(h, h.Add(time.Hour)), u: &hour}}
 		if since.After(h) {
-			out = append(out, piece{sc: scope(h, since), u: &minute, minus: true})
+			out = append(out, minus(fine(scope(h, since)))...)
 		}
 		if until.Before(h.Add(time.Hour)) {
-			out = append(out, piece{sc: scope(until, h.Add(time.Hour)), u: &minute, minus: true})
+			out = append(out, minus(fine(scope(until, h.Add(time.Hour))))...)
 		}
 		return out
 	}
