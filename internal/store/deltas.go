@@ -14,7 +14,7 @@ import (
 type Deltas struct {
 	// Previous looks up a stored record; nil treats every unseen flow's
 	// record as its first.
-	Previous func(ctx context.Context, tenant, uid string, seq uint32) (Counters, bool, error)
+	Previous func(ctx context.Context, s *schema.Session) (Counters, bool, error)
 	// Max bounds the flows remembered (default 1 M, ~100 B each).
 	Max  int
 	live map[flowID]Counters
@@ -34,7 +34,7 @@ func (d *Deltas) Record(ctx context.Context, s *schema.Session) (Record, error) 
 		prev, ok := d.live[id]
 		if !ok && d.Previous != nil {
 			var err error
-			if prev, ok, err = d.Previous(ctx, s.Tenant, s.UID, s.Seq-1); err != nil {
+			if prev, ok, err = d.Previous(ctx, s); err != nil {
 				return r, err
 			}
 		}

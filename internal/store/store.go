@@ -30,9 +30,10 @@ type Store interface {
 	UpsertDevices(ctx context.Context, batch []schema.Device) error
 	UpsertFindings(ctx context.Context, batch []schema.Finding) error
 
-	// Previous returns the counters of a stored record, for Deltas after a
-	// restart; ok is false when it is not stored.
-	Previous(ctx context.Context, tenant, uid string, seq uint32) (Counters, bool, error)
+	// Previous returns the counters of the stored record before s (its
+	// uid's, seq - 1), for Deltas after a restart; ok is false when it is
+	// not stored.
+	Previous(ctx context.Context, s *schema.Session) (Counters, bool, error)
 
 	// Devices lists a tenant's inventory, most recently seen first.
 	Devices(ctx context.Context, q DeviceQuery) ([]schema.Device, error)

@@ -45,7 +45,7 @@ func (f *flaky) WriteSessions(ctx context.Context, b []Record) (int, error) {
 	return n, nil
 }
 
-func (f *flaky) Previous(context.Context, string, string, uint32) (Counters, bool, error) {
+func (f *flaky) Previous(context.Context, *schema.Session) (Counters, bool, error) {
 	return Counters{}, false, nil
 }
 
@@ -180,8 +180,8 @@ func TestWriterCloseReportsLoss(t *testing.T) {
 func TestDeltas(t *testing.T) {
 	ctx := context.Background()
 	stored := Counters{OrigBytes: 100, RespBytes: 10, OrigPkts: 5, RespPkts: 2}
-	d := Deltas{Previous: func(_ context.Context, _, uid string, seq uint32) (Counters, bool, error) {
-		return stored, uid == "old" && seq == 2, nil
+	d := Deltas{Previous: func(_ context.Context, s *schema.Session) (Counters, bool, error) {
+		return stored, s.UID == "old" && s.Seq == 3, nil
 	}}
 	s := schema.Session{UID: "new", OrigBytes: 50, OrigPkts: 3}
 	r, _ := d.Record(ctx, &s)

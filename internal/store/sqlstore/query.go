@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/osprey-ndr/osprey/internal/schema"
 	"github.com/osprey-ndr/osprey/internal/store"
 	"github.com/osprey-ndr/osprey/internal/store/filter"
 )
@@ -102,11 +103,18 @@ func (db *DB) bind(args *[]any, v any) string {
 	return db.D.Param(len(*args))
 }
 
-// Previous returns a stored record's counters.
-func (db *DB) Previous(ctx context.Context, tenant, uid string, seq uint32) (store.Counters, bool, error) {
+// Previous returns the counters of the record before s. Records are
+// cumulative since the flow's start, so that record ended between s's
+// start and end: the lookup reads the flow's span of end times only
+// (zone maps, primary key or index) rather than every uid stored.
+func (db *DB) Previous(ctx context.Context, s *schema.Session) (store.Counters, bool, error) {
 	var c store.Counters
+	if s.Seq == 0 {
+		return c, false, nil
+	}
 	err := db.SQL.QueryRowContext(ctx, "SELECT orig_bytes, resp_bytes, orig_pkts, resp_pkts FROM sessions WHERE tenant = "+
-		db.D.Param(1)+" AND uid = "+db.D.Param(2)+" AND seq = "+db.D.Param(3)+" LIMIT 1", tenant, uid, seq).
+		db.D.Param(1)+" AND end_us >= "+db.D.Param(2)+" AND end_us <= "+db.D.Param(3)+" AND uid = "+db.D.Param(4)+
+		" AND seq = "+db.D.Param(5)+" LIMIT 1", s.Tenant, Micros(s.Start), Micros(s.End), s.UID, s.Seq-1).
 		Scan(&c.OrigBytes, &c.RespBytes, &c.OrigPkts, &c.RespPkts)
 	if err == sql.ErrNoRows {
 		return c, false, nil

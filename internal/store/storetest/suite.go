@@ -98,10 +98,20 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("previous record", func(t *testing.T) {
 		for _, r := range records {
 			if r.Seq == 1 {
-				c, ok, err := st.Previous(ctx, r.Tenant, r.UID, 0)
+				c, ok, err := st.Previous(ctx, &r.Session)
 				want := r.Session.OrigBytes - r.Delta.OrigBytes
 				if err != nil || !ok || c.OrigBytes != want {
 					t.Fatalf("previous of %s: %+v %v %v, want orig bytes %d", r.UID, c, ok, err, want)
+				}
+				// Looked up within the flow's span only; a first record has none.
+				s := r.Session
+				s.Start = s.End
+				if _, ok, err := st.Previous(ctx, &s); ok || err != nil {
+					t.Fatalf("previous of %s found outside its span: %v", r.UID, err)
+				}
+				s.Seq = 0
+				if _, ok, err := st.Previous(ctx, &s); ok || err != nil {
+					t.Fatalf("previous of a first record found: %v", err)
 				}
 				return
 			}
