@@ -137,15 +137,12 @@ func byMinutes(sc store.Scope, u *rollup) []piece {
 	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
 		return []piece{{sc: sc}}
 	}
-	part := func(since, until time.Time) store.Scope {
-		return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
-	}
-	out := []piece{{sc: part(lo, hi), u: u}}
+	out := []piece{{sc: within(sc, lo, hi), u: u}}
 	if !lo.Equal(sc.Since) {
-		out = append(out, piece{sc: part(sc.Since, lo)})
+		out = append(out, piece{sc: within(sc, sc.Since, lo)})
 	}
 	if !hi.Equal(sc.Until) {
-		out = append(out, piece{sc: part(hi, sc.Until)})
+		out = append(out, piece{sc: within(sc, hi, sc.Until)})
 	}
 	return out
 }
@@ -228,9 +225,7 @@ func pieces(dim string, sc store.Scope, grain time.Duration, rolled time.Time) [
 	if !lo.IsZero() && !hi.IsZero() && !lo.Before(hi) {
 		return fine(sc) // within one hour
 	}
-	scope := func(since, until time.Time) store.Scope {
-		return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
-	}
+	scope := func(since, until time.Time) store.Scope { return within(sc, since, until) }
 	minus := func(ps []piece) []piece {
 		for i := range ps {
 			ps[i].minus = true
@@ -271,6 +266,11 @@ type piece struct {
 	u     *rollup
 	minus bool
 	bound *Rolled
+}
+
+// within is sc's tenant over [since, until).
+func within(sc store.Scope, since, until time.Time) store.Scope {
+	return store.Scope{Tenant: sc.Tenant, Range: store.Range{Since: since, Until: until}}
 }
 
 // on says t is on a boundary of unit (the zero time, an open end, is).
