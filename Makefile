@@ -8,7 +8,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 # Packages with goroutines of their own run under the race detector.
-RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... ./internal/store ./cmd/... ./internal/devices ./internal/enrich/... ./internal/collect/... ./internal/detect/... ./internal/deliver/... ./internal/api
+RACE_PKGS := ./internal/capture/... ./internal/sensor/... ./internal/daemon/... ./internal/store ./internal/store/duckdb ./cmd/... ./internal/devices ./internal/enrich/... ./internal/collect/... ./internal/detect/... ./internal/deliver/... ./internal/api
 FUZZTIME  ?= 4s
 APT_GET   := DEBIAN_FRONTEND=noninteractive apt-get -y -q
 
