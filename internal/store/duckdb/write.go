@@ -120,7 +120,7 @@ var idHash = func(seed maphash.Seed) func(recordID) uint64 {
 // batch's allocation); ids of equal hashes are told apart.
 func uniqueRecords(batch []store.Record) []*store.Record {
 	first := make(map[uint64]int32, len(batch)) // by hash, the first record's index
-	var others map[recordID]bool                 // ids whose hash an earlier id has
+	var others map[recordID]bool                // ids whose hash an earlier id has
 	out := make([]*store.Record, 0, len(batch))
 	for i := range batch {
 		r := &batch[i]

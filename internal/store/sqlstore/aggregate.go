@@ -60,14 +60,7 @@ func (db *DB) decode(fd *filter.Field, e string) string {
 // record counts once for each end of an either-end field. signed and
 // minus are as for fromRollup.
 func (db *DB) fromSessions(fd *filter.Field, pc piece, f filter.Expr, signed bool, args []any) (string, []any) {
-	b, p, n := sessionBytes, sessionPackets, sessionFlows
-	if signed { // ClickHouse has no common type of Int64 and UInt64
-		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
-	}
-	if pc.minus {
-		b, p, n = "-"+b, "-"+p, "-"+n
-	}
-	m := b + " AS b, " + p + " AS p, " + n + " AS n, end_us AS t"
+	m := db.measured(sessionBytes, sessionPackets, sessionFlows, signed, pc.minus) + ", end_us AS t"
 	ends := fd.Ends
 	if ends == nil {
 		ends = []*filter.Field{fd}

@@ -48,14 +48,21 @@ func (db *DB) fromRollup(pc piece, signed bool, args []any) (string, []any) {
 	if u.addr {
 		key = db.D.Addr(key)
 	}
-	b, p, n := "bytes", "packets", "sessions"
+	m := db.measured("bytes", "packets", "sessions", signed, pc.minus)
+	return "SELECT " + key + " AS k, " + m + ", " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
+}
+
+// measured is a piece's bytes, packets and flows as rows() has them (b,
+// p, n): as signed integers when signed (ClickHouse has no common type
+// of Int64 and UInt64), negated when minus.
+func (db *DB) measured(b, p, n string, signed, minus bool) string {
 	if signed {
 		b, p, n = db.D.Signed(b), db.D.Signed(p), db.D.Signed(n)
 	}
-	if pc.minus {
+	if minus {
 		b, p, n = "-"+b, "-"+p, "-"+n
 	}
-	return "SELECT " + key + " AS k, " + b + " AS b, " + p + " AS p, " + n + " AS n, " + u.time + " AS t FROM " + u.table + " WHERE " + w, args
+	return b + " AS b, " + p + " AS p, " + n + " AS n"
 }
 
 // pieceWhere is the conditions of a piece's rows, its time in timeCol:
