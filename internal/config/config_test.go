@@ -74,6 +74,10 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"inline key", "collect:\n  netflow: {ipfix: [nowhere]}\n", "collect.netflow.ipfix[0]:"},
 		{"flow logs", "collect:\n  flow_logs: {paths: [logs], poll: 0s}\n", "collect.flow_logs.poll: must be"},
 		{"defender", "collect:\n  defender: {enabled: true, mqtt: {mode: carrier-pigeon}}\n", "collect.defender.mqtt.mode:"},
+		{"list entry", "enrich:\n  intel:\n    - name: bad\n      pth: bad.txt\n", "osprey.yaml:4: enrich.intel[0].pth: unknown key (known: column, format, name, path)"},
+		{"list entry value", "collect:\n  flow_logs:\n    s3:\n      - {bucket: b}\n      - {bucket: c, path_style: maybe}\n", "osprey.yaml:5: collect.flow_logs.s3[1].path_style:"},
+		{"list entry not a mapping", "collect:\n  defender:\n    mqtt: {users: [alice]}\n", "osprey.yaml:3: collect.defender.mqtt.users[0]: expected a mapping"},
+		{"map entry", "detect:\n  profiles:\n    targets:\n      cameras: {tag: [iot]}\n", "osprey.yaml:4: detect.profiles.targets.cameras.tag: unknown key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(write(t, tc.body))
@@ -166,5 +170,43 @@ func nodeKeys(n *yaml.Node, prefix string, out map[string]bool) {
 		k := prefix + n.Content[i].Value
 		out[k] = true
 		nodeKeys(n.Content[i+1], k+".", out)
+	}
+}
+
+// TestWalkReadsAsYAMLDoes: on valid input the strict walk gives what
+// yaml.v3 gives, lists, maps and pointers of sections included.
+func TestWalkReadsAsYAMLDoes(t *testing.T) {
+	body := `
+enrich:
+  intel:
+    - {name: feodo, path: feodo.txt}
+    - {name: stix, path: bundle.json, format: stix}
+collect:
+  flow_logs:
+    s3: [{bucket: logs, prefix: AWSLogs/, path_style: true}]
+  defender:
+    mqtt: {users: [{username: gw, password: x, things: [cam-1]}]}
+detect:
+  profiles:
+    targets:
+      cameras: {tags: [iot], segments: [ot]}
+      ~: {assets: [plc-1]} # dropped, as yaml.v3 drops it
+outputs:
+  - {name: a, type: webhook, webhook: {url: 'http://x', basic_auth: {username: u, password: p}}}
+meter:
+  local_nets: ~
+`
+	got, want := DefaultConfig(), DefaultConfig()
+	if err := decodeStrict("osprey.yaml", []byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal([]byte(body), &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Enrich.Intel) != 2 || len(got.Detect.Profiles.Targets) != 1 || got.Outputs[0].Webhook.BasicAuth == nil {
+		t.Fatalf("entries missing: %+v", got)
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+		t.Errorf("strict walk (-yaml.v3 +walk):\n%s", diff)
 	}
 }

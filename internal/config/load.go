@@ -6,6 +6,7 @@ package config
 
 import (
 	"bytes"
+	"encoding"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -55,21 +57,49 @@ func walk(file string, n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	if v.Kind() == reflect.Struct && !implementsUnmarshaler(v) {
-		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s:%d: %s: expected a mapping", file, n.Line, orRoot(path))
+	switch t := v.Type(); {
+	case decodesItself(t):
+	case t.Kind() == reflect.Struct:
+		return walkStruct(file, n, v, path)
+	case n.Tag == "!!null": // empties a list, map or pointer, as yaml.v3 does
+	case t.Kind() == reflect.Pointer && walked(t.Elem()): // webhook.basic_auth
+		p := reflect.New(t.Elem())
+		if err := walkStruct(file, n, p.Elem(), path); err != nil {
+			return err
 		}
-		fields := yamlFields(v.Type())
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			idx, ok := fields[k.Value]
-			key := join(path, k.Value)
-			if !ok {
-				return fmt.Errorf("%s:%d: %s: unknown key (known: %s)", file, k.Line, key, known(fields))
-			}
-			if err := walk(file, val, v.FieldByIndex(idx), key); err != nil {
+		v.Set(p)
+		return nil
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode && walked(t.Elem()):
+		// A list of sections (enrich.intel, collect.flow_logs.s3): each
+		// entry as strictly as a section, from its zero value as yaml.v3
+		// would.
+		list := reflect.MakeSlice(t, len(n.Content), len(n.Content))
+		for i, el := range n.Content {
+			if err := walk(file, el, list.Index(i), fmt.Sprintf("%s[%d]", orRoot(path), i)); err != nil {
 				return err
 			}
+		}
+		v.Set(list)
+		return nil
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode && walked(t.Elem()):
+		// Sections by name (detect.profiles.targets): added to the
+		// defaults' map, each value from its zero value.
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(t))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.ShortTag() == "!!null" {
+				continue // yaml.v3 drops it too
+			}
+			key, el := reflect.New(t.Key()).Elem(), reflect.New(t.Elem()).Elem()
+			if err := walk(file, k, key, path); err != nil {
+				return err
+			}
+			if err := walk(file, val, el, join(path, k.Value)); err != nil {
+				return err
+			}
+			v.SetMapIndex(key, el)
 		}
 		return nil
 	}
@@ -86,10 +116,43 @@ func walk(file string, n *yaml.Node, v reflect.Value, path string) error {
 	return nil
 }
 
-func implementsUnmarshaler(v reflect.Value) bool {
-	_, ok := v.Addr().Interface().(yaml.Unmarshaler)
-	return ok
+// walkStruct reads a mapping into a struct key by key: an unknown key is
+// an error naming it.
+func walkStruct(file string, n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: %s: expected a mapping", file, n.Line, orRoot(path))
+	}
+	fields := yamlFields(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		idx, ok := fields[k.Value]
+		key := join(path, k.Value)
+		if !ok {
+			return fmt.Errorf("%s:%d: %s: unknown key (known: %s)", file, k.Line, key, known(fields))
+		}
+		if err := walk(file, val, v.FieldByIndex(idx), key); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+var (
+	yamlUnmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodesItself says whether yaml.v3 reads t by its own method (a size,
+// an address prefix, a list with defaults of its own) rather than field
+// by field.
+func decodesItself(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return p.Implements(yamlUnmarshaler) || p.Implements(textUnmarshaler) || t == reflect.TypeFor[time.Time]()
+}
+
+// walked says whether values of t are walked key by key: structs, read
+// as sections.
+func walked(t reflect.Type) bool { return t.Kind() == reflect.Struct && !decodesItself(t) }
 
 // yamlFields maps a struct's YAML keys to its fields, those of structs
 // embedded with ",inline" included (a component's own Config inside a

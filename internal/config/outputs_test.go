@@ -78,6 +78,7 @@ func TestOutputsErrors(t *testing.T) {
 		{"outputs: [{name: a, type: webhook, webhook: {url: 'http://x', urll: y}}]", "outputs: line 1: outputs[0].webhook.urll: unknown key"},
 		{"outputs:\n  - name: a\n    type: webhook\n    severity: high\n", "line 4: outputs[0].severity: unknown key"},
 		{"outputs: [{name: a, type: webhook}]", "outputs[0].webhook: required for type webhook"},
+		{"outputs: [{name: a, type: webhook, webhook: {url: 'http://x', basic_auth: {user: u}}}]", "outputs[0].webhook.basic_auth.user: unknown key (known: password, username)"},
 		{"outputs: [{name: a, type: splunk}]", `outputs[0].type: unknown output type "splunk" (known: webhook, syslog, splunk_hec, ocsf)`},
 		{"outputs: [{name: a, type: webhook, webhook: {url: 'ftp://x'}}]", "outputs[0].webhook.url: must be"},
 		{"outputs: [{name: a, type: webhook, kinds: [alerts], webhook: {url: 'http://x'}}]", "outputs[0].kinds[0]: unknown kind"},
