@@ -39,6 +39,13 @@ type Destination interface {
 	Close() error
 }
 
+// Counter is a destination that counts events of its own — syslog
+// messages cut to size, OCSF files rotated — exported as
+// osprey_output_events_total{output, event} at each scrape.
+type Counter interface {
+	Counts() map[string]uint64
+}
+
 // PermanentError is a refusal that retrying will not change.
 type PermanentError struct {
 	Err error

@@ -31,6 +31,7 @@ type Metrics struct {
 	mu                    sync.Mutex
 	outputs               []*Output
 	depth, bytes, lag     *prometheus.Desc
+	events                *prometheus.Desc
 }
 
 // NewMetrics registers the delivery metrics on reg; a nil reg keeps them
@@ -48,6 +49,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		depth:   prometheus.NewDesc("osprey_output_queue_depth", "Records waiting in the output's queue, the batch being sent included.", []string{"output"}, nil),
 		bytes:   prometheus.NewDesc("osprey_output_queue_bytes", "Size of the records waiting in the output's queue.", []string{"output"}, nil),
 		lag:     prometheus.NewDesc("osprey_output_lag_seconds", "Age of the oldest record in the output's queue; 0 when it is empty.", []string{"output"}, nil),
+		events:  prometheus.NewDesc("osprey_output_events_total", "Events of the output's own kind: syslog messages truncated, OCSF files rotated and pruned.", []string{"output", "event"}, nil),
 	}
 	if reg != nil {
 		for _, col := range []prometheus.Collector{m.queued, m.sent, m.retried, m.failed, m.dropped, gauges{m}} {
@@ -65,13 +67,15 @@ func (m *Metrics) add(o *Output) {
 	m.mu.Unlock()
 }
 
-// gauges reads queue depth and lag at scrape time.
+// gauges reads queue depth and lag, and the destinations' own counts,
+// at scrape time.
 type gauges struct{ m *Metrics }
 
 func (g gauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- g.m.depth
 	ch <- g.m.bytes
 	ch <- g.m.lag
+	ch <- g.m.events
 }
 
 func (g gauges) Collect(ch chan<- prometheus.Metric) {
@@ -88,6 +92,11 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(g.m.depth, prometheus.GaugeValue, float64(n), o.cfg.Name)
 		ch <- prometheus.MustNewConstMetric(g.m.bytes, prometheus.GaugeValue, float64(size), o.cfg.Name)
 		ch <- prometheus.MustNewConstMetric(g.m.lag, prometheus.GaugeValue, lag, o.cfg.Name)
+		if c, ok := o.dst.(Counter); ok {
+			for event, n := range c.Counts() {
+				ch <- prometheus.MustNewConstMetric(g.m.events, prometheus.CounterValue, float64(n), o.cfg.Name, event)
+			}
+		}
 	}
 }
 

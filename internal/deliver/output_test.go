@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // TestOutputDelivers: findings written to the router arrive in order,
@@ -243,6 +247,44 @@ func TestBackoff(t *testing.T) {
 			if d <= 0 || d > ceil {
 				t.Fatalf("step %d: backoff %v outside (0, %v]", step, d, ceil)
 			}
+		}
+	}
+}
+
+// countingDest counts events of its own, as syslog and OCSF do.
+type countingDest struct {
+	*fakeDest
+	truncated atomic.Uint64
+}
+
+func (d *countingDest) Counts() map[string]uint64 {
+	return map[string]uint64{"truncated": d.truncated.Load()}
+}
+
+// TestDestinationCounts: a destination's own counts are exported, by
+// output, as they are at each scrape.
+func TestDestinationCounts(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t)
+	c.Name = "siem"
+	d := &countingDest{fakeDest: newFakeDest(nil)}
+	o, err := NewOutput(c, rawEncoder{}, d, Options{Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Stop()
+	for _, n := range []uint64{0, 3} {
+		d.truncated.Store(n)
+		want := fmt.Sprintf(`# HELP osprey_output_events_total Events of the output's own kind: syslog messages truncated, OCSF files rotated and pruned.
+# TYPE osprey_output_events_total counter
+osprey_output_events_total{event="truncated",output="siem"} %d
+`, n)
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "osprey_output_events_total"); err != nil {
+			t.Error(err)
 		}
 	}
 }

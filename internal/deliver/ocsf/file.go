@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
@@ -28,6 +29,9 @@ type fileSink struct {
 	mu    sync.Mutex // files, and each file's state: Send and the age timers
 	files map[string]*rotFile
 	buf   []byte
+	// rotated and pruned count files rotated and rotated files removed
+	// past max_files (deliver.Counter); read without s.mu by a scrape.
+	rotated, pruned atomic.Uint64
 }
 
 // rotFile is one file being written.
@@ -155,15 +159,22 @@ func (s *fileSink) rotate(rf *rotFile) error {
 	if err := os.Rename(rf.path, name); err != nil {
 		return fmt.Errorf("rotate %s: %w", rf.path, err)
 	}
+	s.rotated.Add(1)
 	if s.cfg.Gzip {
 		if err := gzipFile(name); err != nil {
 			return fmt.Errorf("rotate %s: %w", rf.path, err)
 		}
 	}
 	if s.cfg.MaxFiles > 0 {
-		return prune(rf.path, s.cfg.MaxFiles)
+		n, err := prune(rf.path, s.cfg.MaxFiles)
+		s.pruned.Add(uint64(n))
+		return err
 	}
 	return nil
+}
+
+func (s *fileSink) counts() map[string]uint64 {
+	return map[string]uint64{"rotated": s.rotated.Load(), "pruned": s.pruned.Load()}
 }
 
 const stampLayout = "20060102T150405.000Z"
@@ -195,13 +206,13 @@ func rotatedPattern(path string) *regexp.Regexp {
 	return regexp.MustCompile(`^` + regexp.QuoteMeta(base) + `-\d{8}T\d{6}\.\d{3}Z(-\d+)?` + regexp.QuoteMeta(ext) + `(\.gz)?$`)
 }
 
-// prune removes the oldest rotated files of path beyond keep; their
-// names sort by time.
-func prune(path string, keep int) error {
+// prune removes the oldest rotated files of path beyond keep (their
+// names sort by time) and says how many it removed.
+func prune(path string, keep int) (int, error) {
 	dir := filepath.Dir(path)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	re := rotatedPattern(path)
 	var names []string
@@ -212,11 +223,15 @@ func prune(path string, keep int) error {
 	}
 	slices.Sort(names)
 	var errs []error
-	for len(names) > keep {
-		errs = append(errs, os.Remove(filepath.Join(dir, names[0])))
-		names = names[1:]
+	removed := 0
+	for ; len(names) > keep; names = names[1:] {
+		if err := os.Remove(filepath.Join(dir, names[0])); err != nil {
+			errs = append(errs, err)
+		} else {
+			removed++
+		}
 	}
-	return errors.Join(errs...)
+	return removed, errors.Join(errs...)
 }
 
 // gzipFile replaces name by name.gz, written whole and synced before

@@ -179,6 +179,9 @@ func TestFileRotatesBySize(t *testing.T) {
 	if len(lines) < 20 {
 		t.Errorf("%d lines kept", len(lines))
 	}
+	if c := d.Counts(); c["pruned"] == 0 || c["rotated"] != c["pruned"]+uint64(len(rotated)) {
+		t.Errorf("counts %v, with %d rotated files kept", c, len(rotated))
+	}
 }
 
 // TestFileRotatesByAge: a write to a file older than max_age rotates it

@@ -58,6 +58,16 @@ func (d *Destination) Send(ctx context.Context, batch []deliver.Record) (int, er
 	return d.done.send(ctx, batch, d.sink)
 }
 
+var _ deliver.Counter = (*Destination)(nil)
+
+// Counts are the files rotated and pruned (deliver.Counter); none for S3.
+func (d *Destination) Counts() map[string]uint64 {
+	if c, ok := d.sink.(interface{ counts() map[string]uint64 }); ok {
+		return c.counts()
+	}
+	return nil
+}
+
 // Close closes the files being written.
 func (d *Destination) Close() error { return d.sink.close() }
 

@@ -49,8 +49,10 @@ func New(cfg Config) (*Syslog, error) {
 // Encoder renders records as this output's messages.
 func (s *Syslog) Encoder() deliver.Encoder { return s.enc }
 
-// Truncated is how many UDP messages were cut to max_message_size.
-func (s *Syslog) Truncated() uint64 { return s.enc.Truncated() }
+var _ deliver.Counter = (*Syslog)(nil)
+
+// Counts are the messages cut to max_message_size (deliver.Counter).
+func (s *Syslog) Counts() map[string]uint64 { return map[string]uint64{"truncated": s.enc.Truncated()} }
 
 // Send writes the records in order: one datagram each over UDP; over TCP
 // and TLS the batch framed in one write, after checking that the
