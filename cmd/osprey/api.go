@@ -36,7 +36,7 @@ func (a apiServer) Run(ctx context.Context) error {
 
 func apiConfig(c config.API) api.Config {
 	return api.Config{Listen: c.Listen, AuditLog: c.AuditLog, TLSCert: c.TLS.Cert, TLSKey: c.TLS.Key,
-		MaxBody: int64(c.MaxBody), Timeout: c.Timeout}
+		MaxBody: int64(c.MaxBody), Timeout: c.Timeout, CORSOrigins: c.CORSOrigins}
 }
 
 // newAPI builds the API over a daemon's pipe: its store, its live

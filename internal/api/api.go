@@ -33,6 +33,8 @@ type Config struct {
 	TLSKey   string
 	MaxBody  int64
 	Timeout  time.Duration
+	// CORSOrigins may call the API from a browser page (cors); "*" is any.
+	CORSOrigins []string
 }
 
 // Engine is what the API asks of a live detection engine
@@ -94,6 +96,7 @@ type Server struct {
 	cfg    Config
 	d      Deps
 	mux    *http.ServeMux
+	h      http.Handler // mux behind cors
 	audit  *auditLog
 	m      *metrics
 	srv    *http.Server
@@ -152,6 +155,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 		})
 	}
 	s.mux.Handle("/", s.root())
+	s.h = cors(cfg.CORSOrigins, s.mux)
 	return s, nil
 }
 
@@ -159,7 +163,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 func (s *Server) Routes() []*Route { return s.routes }
 
 // Handler serves the API.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.h }
 
 // Start listens on cfg.Listen, over TLS when a certificate is set.
 func (s *Server) Start() error {
@@ -167,7 +171,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	s.srv = &http.Server{Handler: s.h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.d.Log.Handler(), slog.LevelWarn)}
 	if s.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,10 @@ type API struct {
 	MaxBody Bytes `yaml:"max_body"`
 	// Timeout bounds each request's store queries.
 	Timeout time.Duration `yaml:"timeout"`
+	// CORSOrigins are the origins (https://grafana.example.com) whose
+	// browser pages may call the API; "*" is any. None by default: the
+	// console is served by the API itself.
+	CORSOrigins []string `yaml:"cors_origins"`
 }
 
 // APITLS is the server certificate; TLS 1.2 at least when both are set.
@@ -60,5 +66,19 @@ func (a API) validate() error {
 	if a.Timeout <= 0 {
 		bad("timeout", "must be a positive duration, got %v", a.Timeout)
 	}
+	for i, o := range a.CORSOrigins {
+		if o != "*" && !isOrigin(o) {
+			bad(fmt.Sprintf("cors_origins[%d]", i), "%q is not an origin: want scheme://host[:port] as a browser sends it (lower case, no path), or *", o)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// isOrigin says whether o is an origin as browsers serialise it: an
+// http(s) scheme and host, a port when not the default, nothing else.
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.String() == strings.ToLower(u.Scheme+"://"+u.Host) && u.Path == "" && u.User == nil &&
+		!(u.Scheme == "http" && u.Port() == "80" || u.Scheme == "https" && u.Port() == "443")
 }

@@ -74,6 +74,8 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 		{"inline key", "collect:\n  netflow: {ipfix: [nowhere]}\n", "collect.netflow.ipfix[0]:"},
 		{"flow logs", "collect:\n  flow_logs: {paths: [logs], poll: 0s}\n", "collect.flow_logs.poll: must be"},
 		{"defender", "collect:\n  defender: {enabled: true, mqtt: {mode: carrier-pigeon}}\n", "collect.defender.mqtt.mode:"},
+		{"cors origin", "api:\n  cors_origins: ['*', 'https://grafana.example.com', 'https://grafana.example.com/']\n", "api.cors_origins[2]: \"https://grafana.example.com/\" is not an origin"},
+		{"cors default port", "api: {cors_origins: ['http://x.test:80']}\n", "api.cors_origins[0]:"},
 		{"list entry", "enrich:\n  intel:\n    - name: bad\n      pth: bad.txt\n", "osprey.yaml:4: enrich.intel[0].pth: unknown key (known: column, format, name, path)"},
 		{"list entry value", "collect:\n  flow_logs:\n    s3:\n      - {bucket: b}\n      - {bucket: c, path_style: maybe}\n", "osprey.yaml:5: collect.flow_logs.s3[1].path_style:"},
 		{"list entry not a mapping", "collect:\n  defender:\n    mqtt: {users: [alice]}\n", "osprey.yaml:3: collect.defender.mqtt.users[0]: expected a mapping"},

@@ -4,6 +4,7 @@
 // change through the API, and check what a viewer may not do.
 import { expect, test, type Page } from '@playwright/test';
 import { copyFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { api, repo, world } from './fixture';
 
@@ -244,4 +245,31 @@ test('a token revoked mid-session returns to the login page', async ({ page }) =
   await go(page, 'Devices');
   await expect(page).toHaveURL(/\/login/);
   await expect(page.locator('.notice')).toContainText('Signed out');
+});
+
+test('a page of an allowed origin calls the API from the browser; another origin is refused', async ({ page }) => {
+  // A dashboard page on another origin: 127.0.0.1 is in api.cors_origins,
+  // localhost (the same server, another origin) is not.
+  const dashboard = createServer((_, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>dashboard</title>'));
+  await new Promise<void>((ok) => dashboard.listen(w.dashboardPort, '127.0.0.1', ok));
+  try {
+    const callFrom = async (origin: string) => {
+      await page.goto(origin + '/');
+      return page.evaluate(
+        async ({ url, token }) => {
+          try {
+            const r = await fetch(url + '/api/v1/findings?limit=1', { headers: { Authorization: 'Bearer ' + token } });
+            return `${r.status} ${((await r.json()) as { items?: unknown[] }).items?.length ?? 0}`;
+          } catch {
+            return 'refused';
+          }
+        },
+        { url: w.url, token: w.tokens.viewer },
+      );
+    };
+    expect(await callFrom(`http://127.0.0.1:${w.dashboardPort}`)).toBe('200 1');
+    expect(await callFrom(`http://localhost:${w.dashboardPort}`)).toBe('refused');
+  } finally {
+    dashboard.close();
+  }
 });

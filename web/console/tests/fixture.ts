@@ -17,6 +17,8 @@ export interface World {
   tokens: { admin: string; analyst: string; viewer: string };
   /** the device given Device Defender metrics */
   metricDevice: string;
+  /** the port of a page whose origin (http://127.0.0.1:port) api.cors_origins allows */
+  dashboardPort: number;
 }
 
 export function world(): World {
@@ -64,6 +66,7 @@ export async function setUp(): Promise<World> {
   const bin = resolve(process.env.OSPREY_BIN ?? join(repo, 'bin/osprey'));
   if (!existsSync(bin)) throw new Error(`${bin} is missing: make build (or set OSPREY_BIN)`);
   const dir = mkdtempSync(join(tmpdir(), 'osprey-console-'));
+  const dashboardPort = await freePort();
   const caps = join(dir, 'captures');
   mkdirSync(caps);
   const demo = join(repo, 'examples/demo');
@@ -81,6 +84,7 @@ export async function setUp(): Promise<World> {
       'api:',
       `  tokens: ${dir}/tokens.json`,
       `  audit_log: ${dir}/audit.jsonl`,
+      `  cors_origins: ['http://127.0.0.1:${dashboardPort}']`,
       '',
     ].join('\n'),
   );
@@ -119,7 +123,7 @@ export async function setUp(): Promise<World> {
   }
   // Device Defender metrics for the first device with an address: every
   // ten minutes over the day.
-  const w = { url, dir, tokens, metricDevice: '' };
+  const w = { url, dir, tokens, metricDevice: '', dashboardPort };
   const devs = await api<{ items: { id: string; ips?: string[] }[] }>(w, tokens.admin, '/devices?category=iot&limit=20');
   const dev = devs.items.find((d) => d.ips?.length) ?? devs.items[0];
   if (!dev) throw new Error('the store holds no device');
