@@ -47,7 +47,8 @@ type Evictor interface {
 
 // Report is one observation of a finding. Reports with the same
 // DedupeKey are one finding: the engine keeps the first, counts the
-// rest and updates its last-seen time and evidence.
+// rest, updates its last-seen time and evidence and adds the entities
+// they name (up to 32).
 type Report struct {
 	Time     time.Time // when it happened: the session's end, the metric's time
 	Tenant   string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -263,5 +264,25 @@ func TestClearReportAndFinish(t *testing.T) {
 	}
 	if pending != 1 {
 		t.Errorf("Finish's report is not among the findings: %+v", sink.latest())
+	}
+}
+
+// TestRepeatsAddTheirEntities: a repeat naming entities the finding
+// lacks adds them, up to maxEntities, without changing a finding already
+// emitted.
+func TestRepeatsAddTheirEntities(t *testing.T) {
+	first := &Report{Time: t0, Rule: "new-destination", Entities: []string{"ip:10.0.0.5", "ip:192.0.2.1"}}
+	tr := newTracked(key{"acme", "allowlist", "new-destination|10.0.0.5"}, first)
+	tr.fold(first, 40)
+	emitted := tr.finding()
+	for i := range 100 {
+		tr.fold(&Report{Time: t0, Entities: []string{"ip:10.0.0.5", fmt.Sprintf("ip:192.0.2.%d", i+2)}}, 40)
+	}
+	got := tr.finding().Entities
+	if len(got) != maxEntities || !slices.IsSorted(got) || !slices.Contains(got, "ip:192.0.2.2") || !slices.Contains(got, "ip:10.0.0.5") {
+		t.Errorf("entities %v: want the first %d, sorted", got, maxEntities)
+	}
+	if !slices.Equal(emitted.Entities, []string{"ip:10.0.0.5", "ip:192.0.2.1"}) {
+		t.Errorf("an emitted finding's entities changed to %v", emitted.Entities)
 	}
 }

@@ -91,9 +91,10 @@ func newTracked(k key, r *Report) *tracked {
 }
 
 // fold adds one report: counts it, keeps the latest summary and values
-// and the highest severity seen.
+// and the highest severity seen, and adds its entities.
 func (t *tracked) fold(r *Report, maxSessions int) {
 	t.ev.Count++
+	t.addEntities(r.Entities)
 	if r.Time.After(t.ev.LastSeen) {
 		t.ev.LastSeen = r.Time
 	}
@@ -117,6 +118,27 @@ func (t *tracked) fold(r *Report, maxSessions int) {
 	}
 	for _, s := range r.Sessions {
 		t.addSession(s, maxSessions)
+	}
+}
+
+// maxEntities bounds a finding's entities as repeats add theirs.
+const maxEntities = 32
+
+// addEntities adds the entities a repeat names that the finding lacks
+// (a device's next new destination), up to maxEntities. The slice is
+// replaced, never changed: findings already emitted share it.
+func (t *tracked) addEntities(es []string) {
+	var add []string
+	for _, e := range es {
+		if len(t.entities)+len(add) >= maxEntities {
+			break
+		}
+		if _, found := slices.BinarySearch(t.entities, e); !found && !slices.Contains(add, e) {
+			add = append(add, e)
+		}
+	}
+	if len(add) > 0 {
+		t.entities = sortedUnique(append(slices.Clone(t.entities), add...))
 	}
 }
 

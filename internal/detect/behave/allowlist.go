@@ -59,6 +59,7 @@ type allowed struct {
 	// without TLS) goes to the name the device looked up, whose
 	// addresses rotate (pool.ntp.org hands out thousands).
 	named   map[netip.Addr]string
+	novel   int  // destinations added after learning
 	diverse bool // outgrew MaxDestinations: not watched
 }
 
@@ -120,6 +121,8 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 	if s.Start.Sub(dev.first) < d.cfg.Learning {
 		return
 	}
+	dev.novel++
+	learnt := len(dev.dests) - dev.novel
 	r := newReport(s, d.Name(), detect.Low, "")
 	r.Entities = detect.EndpointEntities(nil, &s.Orig)
 	target := "ip:" + s.Resp.IP.String()
@@ -131,11 +134,19 @@ func (d *allowlist) Session(s *schema.Session, report func(detect.Report)) {
 	if s.Orig.Asset != "" {
 		id = s.Orig.Asset
 	}
-	r.DedupeKey = fmt.Sprintf("%s|%s|%s", r.Rule, id, target)
+	// One finding a device while its new destinations keep coming (the
+	// engine folds them until detect.clear_after of quiet): a device that
+	// starts scanning is one finding naming its targets, not one a target.
+	r.DedupeKey = r.Rule + "|" + id
 	r.Summary = fmt.Sprintf("%s contacted %s on %d/%s, outside the %d destinations learnt in its first %v",
-		s.Orig.IP, target, s.Resp.Port, s.Transport, len(dev.dests)-1, d.cfg.Learning)
+		s.Orig.IP, target, s.Resp.Port, s.Transport, learnt, d.cfg.Learning)
+	if dev.novel > 1 {
+		r.Summary = fmt.Sprintf("%s contacted %s on %d/%s: %d destinations new since the %d learnt in its first %v",
+			s.Orig.IP, target, s.Resp.Port, s.Transport, dev.novel, learnt, d.cfg.Learning)
+	}
 	r.Sessions = []string{refOf(s).String()}
-	r.Values = map[string]float64{"known_destinations": float64(len(dev.dests) - 1), "learning_seconds": d.cfg.Learning.Seconds()}
+	r.Values = map[string]float64{"known_destinations": float64(learnt), "new_destinations": float64(dev.novel),
+		"learning_seconds": d.cfg.Learning.Seconds()}
 	report(r)
 }
 

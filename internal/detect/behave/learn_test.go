@@ -2,6 +2,7 @@ package behave
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,12 +73,34 @@ func TestAllowlist(t *testing.T) {
 	}
 	t.Run("new destination after learning fires", func(t *testing.T) {
 		ss := append(day(), sess("10.0.0.50", "192.0.2.66", 23, 31*time.Hour))
-		one(t, run(newAllowlist(cfg), ss...), "new-destination|10.0.0.50|ip:192.0.2.66", "ip:10.0.0.50", "ip:192.0.2.66", "port:23")
+		one(t, run(newAllowlist(cfg), ss...), "new-destination|10.0.0.50", "ip:10.0.0.50", "ip:192.0.2.66", "port:23")
 	})
 	t.Run("new name fires once", func(t *testing.T) {
 		ss := append(day(), sess("10.0.0.50", "203.0.113.1", 443, 31*time.Hour, sni("evil.example.net")),
 			sess("10.0.0.50", "203.0.113.2", 443, 32*time.Hour, sni("evil.example.net")))
-		one(t, run(newAllowlist(cfg), ss...), "new-destination|10.0.0.50|domain:example.net", "domain:example.net")
+		one(t, run(newAllowlist(cfg), ss...), "new-destination|10.0.0.50", "domain:example.net")
+	})
+	t.Run("a device's new destinations are one finding", func(t *testing.T) {
+		ss := day()
+		for i := range 10 {
+			ss = append(ss, sess("10.0.0.50", fmt.Sprintf("192.0.2.%d", 10+i), 22, 31*time.Hour+time.Duration(i)*time.Second))
+		}
+		rs := run(newAllowlist(cfg), ss...)
+		if len(rs) != 10 {
+			t.Fatalf("%d reports, want one a new destination", len(rs))
+		}
+		for i, r := range rs {
+			if r.DedupeKey != "new-destination|10.0.0.50" || !slices.Contains(r.Entities, fmt.Sprintf("ip:192.0.2.%d", 10+i)) {
+				t.Errorf("report %d: key %q, entities %v", i, r.DedupeKey, r.Entities)
+			}
+		}
+		last := rs[len(rs)-1]
+		if last.Values["new_destinations"] != 10 || last.Values["known_destinations"] != 2 {
+			t.Errorf("values %v, want 10 new and 2 known", last.Values)
+		}
+		if last.Summary != "10.0.0.50 contacted ip:192.0.2.19 on 22/tcp: 10 destinations new since the 2 learnt in its first 24h0m0s" {
+			t.Errorf("summary %q", last.Summary)
+		}
 	})
 	t.Run("learned destinations, another name of a learnt domain, a new address behind a learnt name", func(t *testing.T) {
 		ss := append(day(), sess("10.0.0.50", "198.51.100.5", 8883, 31*time.Hour),
@@ -112,7 +135,7 @@ func TestAllowlist(t *testing.T) {
 		for _, s := range tagged {
 			s.Orig.Tags = []string{"building-a", "iot"}
 		}
-		one(t, run(newAllowlist(c), tagged...), "new-destination|10.0.0.50|ip:192.0.2.66")
+		one(t, run(newAllowlist(c), tagged...), "new-destination|10.0.0.50")
 	})
 }
 
