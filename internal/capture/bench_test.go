@@ -105,3 +105,43 @@ func BenchmarkReader(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResync is reading through damage: 4 MiB of random bytes in
+// the middle of a capture, which the reader skips to the next record
+// that two plausible headers in a row vouch for. MB/s is of the damage.
+func BenchmarkResync(b *testing.B) {
+	const size, damaged = 300, 4 << 20
+	for _, tc := range []struct {
+		name string
+		file []byte
+		at   int // where record 5 starts
+	}{
+		{"pcap", pcapFile(10, size), 24 + 5*(16+size)},
+		{"pcapng", pcapngFile(10, size), -1},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			at := tc.at
+			if at < 0 {
+				at = len(tc.file) - 5*(len(pcapngFile(10, size))-len(pcapngFile(9, size)))
+			}
+			data := insert(tc.file, at, append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, garbage(damaged, 1)...))
+			b.SetBytes(damaged)
+			var in bytes.Reader
+			var f Frame
+			for b.Loop() {
+				in.Reset(data)
+				r, err := newReader(tc.name, &in, func(error) {})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for r.next(&f) == nil {
+					n++
+				}
+				if n != 10 {
+					b.Fatalf("%d frames read, want 10", n)
+				}
+			}
+		})
+	}
+}

@@ -75,26 +75,29 @@ func newPcapReader(s stream) (*pcapReader, error) {
 // is checked: a timestamp fraction out of range happens in real files
 // (time.Unix normalises it) and says nothing of where records start.
 func (r *pcapReader) check(h []byte) string {
-	incl := r.order.Uint32(h[8:])
-	switch {
+	switch incl := r.order.Uint32(h[8:]); {
+	case r.caplenOK(incl):
+		return ""
 	case incl > maxCaplen:
 		return fmt.Sprintf("caplen %d exceeds %d", incl, maxCaplen)
-	// Some writers put a snaplen smaller than what they wrote, so only a
-	// caplen far beyond it is taken for corruption.
-	case r.snaplen > 0 && uint64(incl) > 2*uint64(r.snaplen)+1024:
+	default:
 		return fmt.Sprintf("caplen %d exceeds snaplen %d", incl, r.snaplen)
 	}
-	return ""
+}
+
+// caplenOK is check without the message, for resync's every byte (the
+// message cost 150 ns a byte: 6.5 MB/s through damage).
+func (r *pcapReader) caplenOK(incl uint32) bool {
+	// Some writers put a snaplen smaller than what they wrote, so only a
+	// caplen far beyond it is taken for corruption.
+	return incl <= maxCaplen && (r.snaplen == 0 || uint64(incl) <= 2*uint64(r.snaplen)+1024)
 }
 
 // candidate is stricter than check: used while resynchronising, where a
 // random 16 bytes must not pass for a record header.
 func (r *pcapReader) candidate(h []byte) bool {
-	if r.check(h) != "" {
-		return false
-	}
 	incl, orig, frac := r.order.Uint32(h[8:]), r.order.Uint32(h[12:]), r.order.Uint32(h[4:])
-	if incl > orig || orig > 1<<20 || (r.nano && frac >= 1e9) || (!r.nano && frac >= 1e6) {
+	if !r.caplenOK(incl) || incl > orig || orig > 1<<20 || (r.nano && frac >= 1e9) || (!r.nano && frac >= 1e6) {
 		return false
 	}
 	if sec := r.order.Uint32(h); r.lastSec != 0 && (sec+86400 < r.lastSec || sec > r.lastSec+86400) {
