@@ -20,11 +20,7 @@ import (
 // time (user and system), the figure per core.
 func BenchmarkIngest(b *testing.B) {
 	ctx := context.Background()
-	st, err := Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := benchStore(b, 0)
 	gen := storetest.NewGenerator(1)
 	rows := 0
 	var cpu time.Duration
@@ -56,14 +52,7 @@ func BenchmarkIngest(b *testing.B) {
 // measure a DuckDB setting: disabled_compression_methods, threads).
 func BenchmarkIngestFloor(b *testing.B) {
 	ctx := context.Background()
-	st, err := Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.WriteSessions(ctx, storetest.NewGenerator(1).Records(ingestBatch)); err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b, ingestBatch)
 	c, err := st.SQL.Conn(ctx)
 	if err != nil {
 		b.Fatal(err)
@@ -93,6 +82,22 @@ func BenchmarkIngestFloor(b *testing.B) {
 	b.ReportMetric(float64(rows)/cpu.Seconds(), "rows/cpu-s")
 }
 
+// benchStore is a store on disk holding n generated records, closed
+// when the benchmark ends.
+func benchStore(b *testing.B, n int) *Store {
+	st, err := Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	if n > 0 {
+		if _, err := st.WriteSessions(context.Background(), storetest.NewGenerator(1).Records(n)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return st
+}
+
 func cpuTime(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -119,11 +124,7 @@ var ingestBatch = func() int {
 // seconds at its ends from sessions.
 func BenchmarkLiveMinute(b *testing.B) {
 	ctx := context.Background()
-	st, err := Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	st := benchStore(b, 0)
 	gen := storetest.NewGenerator(3)
 	write := func(n int) time.Time {
 		for n > 0 {
@@ -179,14 +180,7 @@ func BenchmarkLiveMinute(b *testing.B) {
 // be (docs/benchmarks.md: the P95 target against PostgreSQL).
 func BenchmarkQueryFloor(b *testing.B) {
 	ctx := context.Background()
-	st, err := Open(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.WriteSessions(ctx, storetest.NewGenerator(1).Records(RowGroup)); err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b, RowGroup)
 	far := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	empty := store.Scope{Tenant: "default", Range: store.Range{Since: far, Until: far.Add(time.Minute)}}
 	for _, q := range []struct {
