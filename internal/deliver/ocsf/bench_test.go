@@ -30,8 +30,8 @@ func BenchmarkEncode(b *testing.B) {
 
 // BenchmarkSend: records/s through Send in batches of 500 (the default
 // batch.max_records), to a file (one fsync per batch, gzip of rotated
-// files at 100 MiB) and to an in-process S3 (gofakes3; one gzipped
-// object per class).
+// files at 100 MiB) and to an in-process S3 (gofakes3; one object per
+// class, gzipped JSON lines or Parquet).
 func BenchmarkSend(b *testing.B) {
 	const batch = 500
 	recs := records(b, batch)
@@ -56,12 +56,16 @@ func BenchmarkSend(b *testing.B) {
 		}
 		run(b, d)
 	})
-	b.Run("s3", func(b *testing.B) {
-		f := newFakeS3(b)
-		d, err := New(f.config())
-		if err != nil {
-			b.Fatal(err)
-		}
-		run(b, d)
-	})
+	for _, format := range []string{"json", "parquet"} {
+		b.Run("s3-"+format, func(b *testing.B) {
+			f := newFakeS3(b)
+			c := f.config()
+			c.S3.Format = format
+			d, err := New(c)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(b, d)
+		})
+	}
 }

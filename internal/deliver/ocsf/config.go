@@ -59,7 +59,7 @@ type S3Config struct {
 	// {account_id}, {day} (YYYYMMDD of the events' time), {hour} (HH),
 	// {class} (network_activity, detection_finding), {class_uid}
 	// (4001, 2004), {uuid} (a new UUIDv7 per object, required) and
-	// {ext} (.json or .json.gz).
+	// {ext} (.json, .json.gz or .parquet).
 	KeyTemplate string `yaml:"key_template"`
 	// AccountID fills {account_id}: the AWS account the data is about,
 	// as Security Lake lays out its partitions.
@@ -80,7 +80,11 @@ type S3Config struct {
 	AccessKey    string `yaml:"access_key"`
 	SecretKey    string `yaml:"secret_key"`
 	SessionToken string `yaml:"session_token"`
-	// Gzip compresses each object (Content-Type application/gzip).
+	// Format is json (JSON lines) or parquet, one class an object, in
+	// OCSF's nesting: what AWS Security Lake takes from custom sources.
+	Format string `yaml:"format"`
+	// Gzip compresses each JSON object (Content-Type application/gzip);
+	// Parquet is compressed inside, with zstd.
 	Gzip bool `yaml:"gzip"`
 	// Timeout bounds one PutObject.
 	Timeout time.Duration `yaml:"timeout"`
@@ -97,7 +101,7 @@ const DefaultKeyTemplate = "region={region}/accountId={account_id}/eventDay={day
 func DefaultConfig() Config {
 	return Config{
 		File:       FileConfig{MaxBytes: 100 << 20, MaxAge: time.Hour, Gzip: true},
-		S3:         S3Config{KeyTemplate: DefaultKeyTemplate, Gzip: true, Timeout: 30 * time.Second},
+		S3:         S3Config{KeyTemplate: DefaultKeyTemplate, Format: "json", Gzip: true, Timeout: 30 * time.Second},
 		VendorName: "Osprey",
 		Unmapped:   true,
 	}
@@ -148,6 +152,15 @@ func (c Config) Validate() error {
 			if !slices.Contains(placeholders, p) {
 				bad("s3.key_template", "unknown placeholder %s (known: %s)", p, strings.Join(placeholders, " "))
 			}
+		}
+		switch s.Format {
+		case "json":
+		case "parquet":
+			if !slices.Contains(used, "{class}") && !slices.Contains(used, "{class_uid}") {
+				bad("s3.key_template", "must contain {class} or {class_uid} with format parquet: an object holds one class")
+			}
+		default:
+			bad("s3.format", "must be json or parquet, got %q", s.Format)
 		}
 		if slices.Contains(used, "{account_id}") && s.AccountID == "" {
 			bad("s3.account_id", "required by {account_id} in s3.key_template")

@@ -42,6 +42,9 @@ func TestConfigValidate(t *testing.T) {
 		{"half a key", s3(func(c *Config) { c.S3.AccessKey = "AKID" }), "s3.access_key:"},
 		{"profile and keys", s3(func(c *Config) { c.S3.Profile, c.S3.AccessKey, c.S3.SecretKey = "p", "a", "s" }), "s3.profile:"},
 		{"timeout", s3(func(c *Config) { c.S3.Timeout = 0 }), "s3.timeout:"},
+		{"parquet", s3(func(c *Config) { c.S3.Format = "parquet" }), ""},
+		{"format", s3(func(c *Config) { c.S3.Format = "avro" }), "s3.format: must be json or parquet"},
+		{"parquet of one class", s3(func(c *Config) { c.S3.Format, c.S3.KeyTemplate = "parquet", "{day}/{uuid}{ext}" }), "s3.key_template: must contain {class} or {class_uid} with format parquet"},
 		{"vendor", file(func(c *Config) { c.VendorName = "" }), "vendor_name: required"},
 	} {
 		c := DefaultConfig()
@@ -76,6 +79,7 @@ s3:
   path_style: true
   access_key: a
   secret_key: s
+  format: parquet
   gzip: false
   timeout: 5s
 `
@@ -92,7 +96,7 @@ s3:
 		Destination: "file", VendorName: "Example Corp",
 		File: FileConfig{Path: "/var/log/osprey/ocsf-{class}.jsonl", MaxBytes: 256 << 20, MaxAge: 30 * time.Minute, MaxFiles: 48},
 		S3: S3Config{Bucket: "lake", Prefix: "ext/osprey", KeyTemplate: "{class}/{uuid}{ext}", AccountID: "123456789012", Region: "eu-west-1",
-			Endpoint: "http://minio:9000", PathStyle: true, AccessKey: "a", SecretKey: "s", Timeout: 5 * time.Second},
+			Endpoint: "http://minio:9000", PathStyle: true, AccessKey: "a", SecretKey: "s", Format: "parquet", Timeout: 5 * time.Second},
 	}
 	if c != want {
 		t.Errorf("decoded %+v\nwant    %+v", c, want)

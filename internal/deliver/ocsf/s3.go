@@ -22,7 +22,7 @@ import (
 )
 
 // s3Sink writes each group of records (one class, one event day) as an
-// object of JSON lines.
+// object of JSON lines or a Parquet file.
 type s3Sink struct {
 	cfg     S3Config
 	client  *s3.Client
@@ -32,6 +32,7 @@ type s3Sink struct {
 	newUUID func() string
 	buf     bytes.Buffer
 	zw      *gzip.Writer
+	pq      parquetFiles
 }
 
 func newS3Sink(c S3Config) (*s3Sink, error) {
@@ -69,7 +70,10 @@ func (s *s3Sink) group(r *deliver.Record) string {
 	}
 	t = t.UTC()
 	ext := ".json"
-	if s.cfg.Gzip {
+	switch {
+	case s.cfg.Format == "parquet":
+		ext = ".parquet"
+	case s.cfg.Gzip:
 		ext = ".json.gz"
 	}
 	rep := []string{
@@ -86,7 +90,13 @@ func (s *s3Sink) write(ctx context.Context, group string, recs []*deliver.Record
 	key := strings.ReplaceAll(group, "{uuid}", s.newUUID())
 	s.buf.Reset()
 	contentType := "application/x-ndjson"
-	if s.cfg.Gzip {
+	switch {
+	case s.cfg.Format == "parquet":
+		contentType = "application/vnd.apache.parquet"
+		if err := s.pq.write(&s.buf, recs); err != nil {
+			return err
+		}
+	case s.cfg.Gzip:
 		contentType = "application/gzip"
 		if s.zw == nil {
 			s.zw = gzip.NewWriter(&s.buf)
@@ -100,7 +110,7 @@ func (s *s3Sink) write(ctx context.Context, group string, recs []*deliver.Record
 		if err := s.zw.Close(); err != nil {
 			return err
 		}
-	} else {
+	default:
 		for _, r := range recs {
 			s.buf.Write(r.Data)
 			s.buf.WriteByte('\n')

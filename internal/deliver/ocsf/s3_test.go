@@ -16,6 +16,7 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/osprey-ndr/osprey/internal/deliver"
 )
@@ -62,28 +63,38 @@ func (f *fakeS3) setFail(fail func(r *http.Request, w http.ResponseWriter) bool)
 }
 
 // objects reads every object of the bucket: key → lines.
-func (f *fakeS3) objects(t *testing.T) map[string][]string {
+// keys lists the bucket's objects.
+func (f *fakeS3) keys(t *testing.T) []string {
 	t.Helper()
 	list, err := f.backend.ListBucket(testBucket, nil, gofakes3.ListBucketPage{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]string{}
+	var out []string
 	for _, c := range list.Contents {
-		obj, err := f.backend.GetObject(testBucket, c.Key, nil)
+		out = append(out, c.Key)
+	}
+	return out
+}
+
+func (f *fakeS3) objects(t *testing.T) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, key := range f.keys(t) {
+		obj, err := f.backend.GetObject(testBucket, key, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(obj.Contents)
 		obj.Contents.Close()
-		if strings.HasSuffix(c.Key, ".gz") {
+		if strings.HasSuffix(key, ".gz") {
 			zr, err := gzip.NewReader(bytes.NewReader(b))
 			if err != nil {
-				t.Fatalf("%s: %v", c.Key, err)
+				t.Fatalf("%s: %v", key, err)
 			}
 			b, _ = io.ReadAll(zr)
 		}
-		out[c.Key] = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		out[key] = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	}
 	return out
 }
@@ -282,5 +293,47 @@ func TestS3PartialFailure(t *testing.T) {
 	}
 	if want := map[string]int{"network_activity": 8, "detection_finding": 2}; !mapsEqual(lines, want) {
 		t.Errorf("lines %v, want %v (no duplicates)", lines, want)
+	}
+}
+
+// TestS3Parquet: with format parquet a batch becomes one Parquet object
+// per class and event day, named .parquet, each holding its records
+// (read back by DuckDB in TestParquetReadsAsTheJSON).
+func TestS3Parquet(t *testing.T) {
+	f := newFakeS3(t)
+	c := f.config()
+	c.S3.Format = "parquet"
+	d := newS3(t, c)
+	defer d.Close()
+	recs := records(t, 20)
+	if n, err := d.Send(t.Context(), recs); n != len(recs) || err != nil {
+		t.Fatalf("Send = %d, %v", n, err)
+	}
+	pattern := regexp.MustCompile(`^ext/osprey/region=eu-west-1/accountId=123456789012/eventDay=20260301/(network_activity|detection_finding)/[0-9a-f-]{36}\.parquet$`)
+	got := map[string]int{}
+	for _, key := range f.keys(t) {
+		m := pattern.FindStringSubmatch(key)
+		if m == nil {
+			t.Fatalf("key %s", key)
+		}
+		obj, err := f.backend.GetObject(testBucket, key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(obj.Contents)
+		obj.Contents.Close()
+		pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		got[m[1]] += int(pf.NumRows())
+	}
+	if want := map[string]int{"network_activity": 16, "detection_finding": 4}; !mapsEqual(got, want) {
+		t.Errorf("rows per class %v, want %v", got, want)
+	}
+	for _, r := range f.puts {
+		if ct := r.Header.Get("Content-Type"); ct != "application/vnd.apache.parquet" {
+			t.Errorf("Content-Type %q", ct)
+		}
 	}
 }
