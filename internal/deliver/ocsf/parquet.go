@@ -16,8 +16,8 @@ import (
 // Parquet file of that class's OCSF attributes, nested as in the JSON
 // (the parquet tags of objects.go), sorted by time, zstd-compressed:
 // the layout AWS Security Lake asks of a custom source. "unmapped"
-// becomes a map of strings, each value its JSON. A writer is kept a
-// class: building one (its schema, by reflection) takes milliseconds.
+// becomes a map of strings (unmappedStrings). A writer is kept a class:
+// building one (its schema, by reflection) takes milliseconds.
 type parquetFiles struct {
 	sessions *parquet.GenericWriter[networkActivity]
 	findings *parquet.GenericWriter[detectionFinding]
@@ -82,8 +82,9 @@ func writeRows[T any](pw **parquet.GenericWriter[T], w io.Writer, recs []*delive
 	return nil
 }
 
-// unmappedStrings is "unmapped" with each value as its JSON: Parquet has
-// no column of any type, and the keys stay queryable.
+// unmappedStrings is "unmapped" with strings as they are and other
+// values as their JSON: Parquet has no column of any type, and the keys
+// stay queryable.
 func unmappedStrings(u map[string]any) (map[string]string, error) {
 	if len(u) == 0 {
 		return nil, nil
